@@ -1,0 +1,57 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { RegistryService } from '../registry/registry-service.js';
+import type { RegistryStore } from '../registry/registry-store.js';
+import type { AdminAuth } from './admin-auth.js';
+import { requirePermission } from './principal.js';
+import { ERRORS, principal } from './route-helpers.js';
+import { auditRoutes } from './routes/audit-routes.js';
+import { channelRoutes } from './routes/channel-routes.js';
+import { contractRoutes } from './routes/contract-routes.js';
+import { groupRoutes } from './routes/group-routes.js';
+import { keyRoutes } from './routes/key-routes.js';
+import { modelRoutes } from './routes/model-routes.js';
+import { tenantRoutes } from './routes/tenant-routes.js';
+import { tokenRoutes } from './routes/token-routes.js';
+
+export interface AdminApiDeps {
+  registry: RegistryService;
+  store: RegistryStore;
+  auth: AdminAuth;
+  /** Process status for /admin/v1/status. */
+  status: () => Promise<Record<string, unknown>>;
+}
+
+const PUBLIC = new Set(['/admin/v1/openapi.json']);
+
+/** Mounts the admin API under /admin/v1: token authentication, then each resource's routes. */
+export const adminApi =
+  (deps: AdminApiDeps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.addHook('onRequest', async (req) => {
+      if (PUBLIC.has(req.url.split('?')[0] ?? '')) return;
+      req.principal = await deps.auth.authenticate(req);
+    });
+
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+    app.get(
+      '/status',
+      {
+        schema: {
+          tags: ['status'],
+          response: { 200: Type.Record(Type.String(), Type.Unknown()), ...ERRORS },
+        },
+      },
+      async (req) => {
+        requirePermission(principal(req), 'read');
+        return deps.status();
+      },
+    );
+
+    app.get('/whoami', { schema: { tags: ['status'] } }, async (req) => principal(req));
+
+    for (const routes of [tenantRoutes, keyRoutes, channelRoutes, contractRoutes, modelRoutes, groupRoutes, auditRoutes, tokenRoutes]) {
+      await app.register(routes(deps.registry, deps.store));
+    }
+  };

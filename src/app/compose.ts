@@ -1,0 +1,98 @@
+import pino, { type Logger } from 'pino';
+import { AdminAuth } from '../admin/admin-auth.js';
+import { adminApi } from '../admin/admin-api.js';
+import type { Config } from '../config/config-schema.js';
+import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
+import { healthRoutes } from '../http/health-routes.js';
+import { type ChangeBus, InProcessChangeBus } from '../registry/change-bus.js';
+import { RedisChangeBus } from '../registry/redis-change-bus.js';
+import { RegistryService } from '../registry/registry-service.js';
+import type { RegistryStore } from '../registry/registry-store.js';
+import { SnapshotManager } from '../registry/snapshot-manager.js';
+import { SqlRegistryStore } from '../registry/sql-registry-store.js';
+import { type Clock, systemClock } from '../shared/clock.js';
+import type { SqlDatabase } from '../storage/sql-database.js';
+import { ensureAdminAccess } from './bootstrap-token.js';
+import { openStorage } from './open-storage.js';
+
+export interface SwitchyardOptions {
+  logger?: Logger;
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A wired Switchyard process. Everything is built here and only here (the composition root). */
+export interface Switchyard {
+  config: Config;
+  logger: Logger;
+  db: SqlDatabase;
+  store: RegistryStore;
+  bus: ChangeBus;
+  registry: RegistryService;
+  snapshots: SnapshotManager;
+  http: HttpApp;
+  /** Starts listening; resolves to the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createSwitchyard(config: Config, opts: SwitchyardOptions = {}): Promise<Switchyard> {
+  const logger = opts.logger ?? pino({ level: config.log.level, base: { pid: process.pid } });
+  const clock = opts.clock ?? systemClock;
+  const env = opts.env ?? process.env;
+
+  const db = await openStorage(config);
+  const store = new SqlRegistryStore(db);
+  const bus: ChangeBus =
+    config.cache.driver === 'redis'
+      ? new RedisChangeBus({ url: config.cache.redisUrl ?? '', prefix: config.cache.prefix })
+      : new InProcessChangeBus();
+  const registry = new RegistryService(store, bus, clock);
+  await registry.seedDefaultGroups({ actor: 'system:seed', reason: 'default rollout groups' });
+
+  const snapshots = new SnapshotManager({
+    store,
+    bus,
+    clock,
+    busCheckIntervalMs: config.snapshot.busCheckIntervalMs,
+    storeCheckIntervalMs: config.snapshot.storeCheckIntervalMs,
+    onError: (err) => logger.warn({ err }, 'routing snapshot reload failed; serving the previous one'),
+  });
+  await snapshots.start();
+
+  const auth = new AdminAuth(store, registry);
+  const access = await ensureAdminAccess(config, env, auth, store);
+  if (access.file) logger.info({ file: access.file }, 'admin token for the CLI and API is in this file');
+
+  const status = async () => ({
+    pid: process.pid,
+    snapshotVersion: snapshots.current().version,
+    snapshotStale: snapshots.stale(),
+    storage: { driver: db.dialect, ok: await db.ping() },
+    cache: { driver: config.cache.driver, healthy: bus.healthy() },
+  });
+
+  const http = await createHttpApp({ logger, bodyLimitBytes: config.server.bodyLimitBytes });
+  await http.register(healthRoutes({ db, bus, snapshots }));
+  await http.register(adminApi({ registry, store, auth, status }), { prefix: '/admin/v1' });
+
+  return {
+    config,
+    logger,
+    db,
+    store,
+    bus,
+    registry,
+    snapshots,
+    http,
+    async listen() {
+      return http.listen({ host: config.server.host, port: config.server.port });
+    },
+    async close() {
+      await http.close();
+      await snapshots.stop();
+      await bus.close();
+      await db.close();
+    },
+  };
+}

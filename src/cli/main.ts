@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { registerAdminCommands } from './admin-commands.js';
+import { registerConfigCommands } from './config-commands.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { registerServeCommand } from './serve-command.js';
+
+/**
+ * `switchyard`: runs the server (`serve`) and administers a running one over its admin API.
+ * Exit codes are documented in exit-codes.ts and the README.
+ */
+const program = new Command()
+  .name('switchyard')
+  .description('Per-tenant model-upgrade gateway for multi-tenant AI agent platforms')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServeCommand(program);
+registerConfigCommands(program);
+registerAdminCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (e instanceof CliError) {
+    process.stderr.write(`switchyard: ${e.message}\n`);
+    process.exitCode = e.exitCode;
+  } else {
+    process.stderr.write(`switchyard: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = EXIT.failure;
+  }
+}

@@ -1,0 +1,91 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+/**
+ * The one configuration file (YAML), as a JSON Schema: validated once at start-up, then frozen.
+ * Secrets and connection URLs come from environment variables (see ENVIRONMENT below), so the
+ * file can be committed. Every object has defaults, so an empty file (or none) is valid and
+ * means the embedded default: SQLite, in-process cache.
+ */
+const obj = <T extends Parameters<typeof Type.Object>[0]>(props: T, description: string) =>
+  Type.Object(props, { additionalProperties: false, default: {}, description });
+
+export const ConfigSchema = Type.Object(
+  {
+    server: obj(
+      {
+        host: Type.String({ default: '127.0.0.1', description: 'address to listen on' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port' }),
+        bodyLimitBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 64 * 1024 * 1024,
+          default: 4 * 1024 * 1024,
+          description: 'largest request body accepted; larger ones get 413',
+        }),
+      },
+      'HTTP server',
+    ),
+    storage: obj(
+      {
+        driver: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], {
+          default: 'sqlite',
+          description: 'sqlite (embedded, one process) or postgres (scaled, shared by processes)',
+        }),
+        sqlitePath: Type.String({
+          default: '.switchyard/switchyard.db',
+          description: 'SQLite file, relative to the working directory; ":memory:" for a throwaway',
+        }),
+        postgresUrl: Type.Optional(
+          Type.String({ description: 'prefer the SWITCHYARD_DATABASE_URL environment variable (it may hold a password)' }),
+        ),
+        maxConnections: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+      },
+      'where the registry, audit log and results live',
+    ),
+    cache: obj(
+      {
+        driver: Type.Union([Type.Literal('memory'), Type.Literal('redis')], {
+          default: 'memory',
+          description: 'memory (embedded) or redis (shared session pins and change notifications)',
+        }),
+        redisUrl: Type.Optional(Type.String({ description: 'prefer the SWITCHYARD_REDIS_URL environment variable' })),
+        prefix: Type.String({
+          pattern: '^[A-Za-z0-9:_-]{1,64}$',
+          default: 'switchyard',
+          description: 'key prefix, so deployments can share a Redis',
+        }),
+      },
+      'shared fast state',
+    ),
+    snapshot: obj(
+      {
+        busCheckIntervalMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 250 }),
+        storeCheckIntervalMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 2000 }),
+      },
+      'how the in-memory routing snapshot is kept current',
+    ),
+    log: obj(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info' },
+        ),
+      },
+      'logging',
+    ),
+  },
+  {
+    additionalProperties: false,
+    $id: 'https://switchyard.dev/schemas/config.json',
+    title: 'Switchyard configuration',
+  },
+);
+export type Config = Static<typeof ConfigSchema>;
+
+/** Environment variables read at start-up; each overrides the matching file setting. */
+export const ENVIRONMENT = {
+  SWITCHYARD_CONFIG: 'path of the YAML configuration file',
+  SWITCHYARD_DATABASE_URL: 'PostgreSQL URL (sets storage.postgresUrl); may contain the password',
+  SWITCHYARD_REDIS_URL: 'Redis URL (sets cache.redisUrl)',
+  SWITCHYARD_ADMIN_TOKEN: 'bootstrap operator token for the admin API (created or verified at start)',
+  SWITCHYARD_PORT: 'overrides server.port',
+} as const;
