@@ -51,7 +51,16 @@ export const adminApi =
 
     app.get('/whoami', { schema: { tags: ['status'] } }, async (req) => principal(req));
 
-    for (const routes of [tenantRoutes, keyRoutes, channelRoutes, contractRoutes, modelRoutes, groupRoutes, auditRoutes, tokenRoutes]) {
+    for (const routes of [
+      tenantRoutes,
+      keyRoutes,
+      channelRoutes,
+      contractRoutes,
+      modelRoutes,
+      groupRoutes,
+      auditRoutes,
+      tokenRoutes,
+    ]) {
       await app.register(routes(deps.registry, deps.store));
     }
   };

@@ -33,6 +33,10 @@ export class AdminAuth {
    */
   async ensureBootstrapToken(secret: string): Promise<void> {
     if (await this.store.findByUnique('admin_token', hashSecret(secret))) return;
-    await this.registry.importAdminToken({ actor: 'system:bootstrap' }, { name: 'bootstrap', role: 'operator' }, secret);
+    await this.registry.importAdminToken(
+      { actor: 'system:bootstrap' },
+      { name: 'bootstrap', role: 'operator' },
+      secret,
+    );
   }
 }

@@ -1,5 +1,5 @@
-import { forbidden, notFound } from '../shared/errors.js';
 import type { AdminRole } from '../registry/types.js';
+import { forbidden, notFound } from '../shared/errors.js';
 
 /** Who is calling the admin API, resolved from their token. */
 export interface Principal {

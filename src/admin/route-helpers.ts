@@ -26,7 +26,9 @@ export const ERRORS = {
 
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(
-    Type.String({ description: 'the version the change is based on, as returned in ETag; a mismatch gives 409' }),
+    Type.String({
+      description: 'the version the change is based on, as returned in ETag; a mismatch gives 409',
+    }),
   ),
 });
 

@@ -1,14 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import {
   AdminToken,
+  type AnyEntity,
   ApiKey,
+  type AuditEntry,
   Contract,
   ModelVersion,
   RolloutGroup,
   Tenant,
   TenantChannel,
-  type AnyEntity,
-  type AuditEntry,
 } from '../registry/types.js';
 
 /**

@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
-import { AdminAuth } from '../admin/admin-auth.js';
 import { adminApi } from '../admin/admin-api.js';
+import { AdminAuth } from '../admin/admin-auth.js';
 import type { Config } from '../config/config-schema.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { healthRoutes } from '../http/health-routes.js';

@@ -35,7 +35,9 @@ export const ConfigSchema = Type.Object(
           description: 'SQLite file, relative to the working directory; ":memory:" for a throwaway',
         }),
         postgresUrl: Type.Optional(
-          Type.String({ description: 'prefer the SWITCHYARD_DATABASE_URL environment variable (it may hold a password)' }),
+          Type.String({
+            description: 'prefer the SWITCHYARD_DATABASE_URL environment variable (it may hold a password)',
+          }),
         ),
         maxConnections: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
       },
@@ -47,7 +49,9 @@ export const ConfigSchema = Type.Object(
           default: 'memory',
           description: 'memory (embedded) or redis (shared session pins and change notifications)',
         }),
-        redisUrl: Type.Optional(Type.String({ description: 'prefer the SWITCHYARD_REDIS_URL environment variable' })),
+        redisUrl: Type.Optional(
+          Type.String({ description: 'prefer the SWITCHYARD_REDIS_URL environment variable' }),
+        ),
         prefix: Type.String({
           pattern: '^[A-Za-z0-9:_-]{1,64}$',
           default: 'switchyard',

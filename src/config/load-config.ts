@@ -24,7 +24,10 @@ function describe(e: ErrorObject, input: unknown): string {
   const value = e.instancePath
     .split('/')
     .slice(1)
-    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), input);
+    .reduce<unknown>(
+      (o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined),
+      input,
+    );
   const shown = JSON.stringify(value);
   const params = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -49,19 +52,25 @@ function describe(e: ErrorObject, input: unknown): string {
 /** Validates a parsed configuration object, filling defaults; throws ConfigError. */
 export function validateConfig(input: unknown, env: NodeJS.ProcessEnv = {}): Config {
   const data = structuredClone(input ?? {}) as Record<string, unknown>;
-  if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(['the file must hold a mapping']);
+  if (typeof data !== 'object' || Array.isArray(data))
+    throw new ConfigError(['the file must hold a mapping']);
   applyEnvironment(data, env);
   if (!validate(data)) {
     // anyOf reports each branch too; the anyOf line alone says what is allowed.
     const errs = (validate.errors ?? []).filter(
-      (e, _, all) => !(e.keyword === 'const' && all.some((o) => o.keyword === 'anyOf' && o.instancePath === e.instancePath)),
+      (e, _, all) =>
+        !(
+          e.keyword === 'const' && all.some((o) => o.keyword === 'anyOf' && o.instancePath === e.instancePath)
+        ),
     );
     throw new ConfigError(errs.map((e) => describe(e, data)));
   }
   const config = data as unknown as Config;
   const problems: string[] = [];
   if (config.storage.driver === 'postgres' && !config.storage.postgresUrl) {
-    problems.push('storage.postgresUrl: required when storage.driver is postgres (set SWITCHYARD_DATABASE_URL)');
+    problems.push(
+      'storage.postgresUrl: required when storage.driver is postgres (set SWITCHYARD_DATABASE_URL)',
+    );
   }
   if (config.cache.driver === 'redis' && !config.cache.redisUrl) {
     problems.push('cache.redisUrl: required when cache.driver is redis (set SWITCHYARD_REDIS_URL)');

@@ -29,12 +29,34 @@ export function schemaHash(schema: unknown): string {
   return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
 }
 
-/** Turns ajv's errors into our details, with JSON pointers rooted at `base`. */
+/**
+ * Turns ajv's errors into our details, with JSON pointers rooted at `base`. An `anyOf` failure
+ * comes with one error per branch at the same path; those collapse into one line that says what
+ * was allowed, which is what a person needs to fix it.
+ */
 export function ajvDetails(errors: ErrorObject[] | null | undefined, base: string): ErrorDetail[] {
-  return (errors ?? []).map((e) => ({
-    path: `${base}${e.instancePath || ''}`,
-    message: `${e.message ?? 'is invalid'}${e.params && Object.keys(e.params).length ? ` (${JSON.stringify(e.params)})` : ''}`,
-  }));
+  const list = errors ?? [];
+  const anyOfPaths = new Set(list.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const out: ErrorDetail[] = [];
+  for (const e of list) {
+    const path = `${base}${e.instancePath || ''}`;
+    if (anyOfPaths.has(e.instancePath)) {
+      if (e.keyword !== 'anyOf') continue;
+      const allowed = list.find((o) => o.instancePath === e.instancePath && o.keyword === 'enum')?.params as
+        | { allowedValues?: unknown[] }
+        | undefined;
+      out.push({
+        path,
+        message: allowed?.allowedValues
+          ? `must be one of ${JSON.stringify(allowed.allowedValues)}`
+          : 'matches none of the allowed forms',
+      });
+      continue;
+    }
+    const params = e.params && Object.keys(e.params).length ? ` (${JSON.stringify(e.params)})` : '';
+    out.push({ path, message: `${e.message ?? 'is invalid'}${params}` });
+  }
+  return out;
 }
 
 /**
@@ -43,7 +65,9 @@ export function ajvDetails(errors: ErrorObject[] | null | undefined, base: strin
  */
 export function compileSchema(schema: unknown, where: string): ValidateFunction {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
-    throw invalidInput(`${where} must be a JSON Schema object`, [{ path: where, message: 'must be an object' }]);
+    throw invalidInput(`${where} must be a JSON Schema object`, [
+      { path: where, message: 'must be an object' },
+    ]);
   }
   const key = schemaHash(schema);
   const hit = cache.get(key);

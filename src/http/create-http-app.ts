@@ -44,6 +44,8 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
   });
+  // Only JSON is accepted: a text body would otherwise reach validation as a string.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
@@ -53,7 +55,8 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
       info: {
         title: 'Switchyard admin API',
         version: '1',
-        description: 'Model version registry, contracts, rollout groups and audit log of a Switchyard deployment.',
+        description:
+          'Model version registry, contracts, rollout groups and audit log of a Switchyard deployment.',
       },
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an admin token' } },

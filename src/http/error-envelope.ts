@@ -30,7 +30,10 @@ function mapFastifyError(e: FastifyError): Mapped | undefined {
         const params = v.params as Record<string, unknown>;
         const extra = params.additionalProperty ? ` '${String(params.additionalProperty)}'` : '';
         const allowed = params.allowedValues ? `: ${JSON.stringify(params.allowedValues)}` : '';
-        return { path: `/${where}${v.instancePath}`, message: `${v.message ?? 'is invalid'}${extra}${allowed}` };
+        return {
+          path: `/${where}${v.instancePath}`,
+          message: `${v.message ?? 'is invalid'}${extra}${allowed}`,
+        };
       }),
       hint: 'Correct the fields listed in details; the OpenAPI document at /admin/v1/openapi.json describes them.',
     };
@@ -42,7 +45,12 @@ function mapFastifyError(e: FastifyError): Mapped | undefined {
         status: 400,
         code: 'malformed_json',
         message: 'the request body is not valid JSON',
-        details: [{ path: '/body', message: e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'empty body' : 'could not be parsed' }],
+        details: [
+          {
+            path: '/body',
+            message: e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'empty body' : 'could not be parsed',
+          },
+        ],
         hint: 'Send a JSON object with Content-Type: application/json.',
       };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -63,7 +71,12 @@ function mapFastifyError(e: FastifyError): Mapped | undefined {
       };
     default:
       if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-        return { status: e.statusCode, code: 'bad_request', message: 'the request could not be processed', details: [] };
+        return {
+          status: e.statusCode,
+          code: 'bad_request',
+          message: 'the request could not be processed',
+          details: [],
+        };
       }
       return undefined;
   }

@@ -43,9 +43,13 @@ export async function checkReferences(w: RegistryWriter, kind: EntityKind, entit
 
 async function checkBinding(w: RegistryWriter, b: EntityTypes['tenant_channel']): Promise<void> {
   const stable = await w.get('model_version', b.stableVersionId);
-  if (!stable) throw badReference('/body/stableVersionId', `model version '${b.stableVersionId}' does not exist`);
+  if (!stable)
+    throw badReference('/body/stableVersionId', `model version '${b.stableVersionId}' does not exist`);
   if (stable.channel !== b.channel) {
-    throw badReference('/body/stableVersionId', `'${stable.id}' serves channel '${stable.channel}', not '${b.channel}'`);
+    throw badReference(
+      '/body/stableVersionId',
+      `'${stable.id}' serves channel '${stable.channel}', not '${b.channel}'`,
+    );
   }
   if (stable.lifecycle === 'retired') {
     throw badReference('/body/stableVersionId', `'${stable.id}' is retired and can no longer serve`);
@@ -55,8 +59,12 @@ async function checkBinding(w: RegistryWriter, b: EntityTypes['tenant_channel'])
     throw badReference('/body/candidateVersionId', 'the candidate must differ from the stable version');
   }
   const cand = await w.get('model_version', b.candidateVersionId);
-  if (!cand) throw badReference('/body/candidateVersionId', `model version '${b.candidateVersionId}' does not exist`);
+  if (!cand)
+    throw badReference('/body/candidateVersionId', `model version '${b.candidateVersionId}' does not exist`);
   if (cand.channel !== b.channel) {
-    throw badReference('/body/candidateVersionId', `'${cand.id}' serves channel '${cand.channel}', not '${b.channel}'`);
+    throw badReference(
+      '/body/candidateVersionId',
+      `'${cand.id}' serves channel '${cand.channel}', not '${b.channel}'`,
+    );
   }
 }

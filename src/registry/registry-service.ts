@@ -21,8 +21,8 @@ import type {
   TenantCreate,
   TenantPatch,
 } from './inputs.js';
-import type { RegistryStore, RegistryWriter } from './registry-store.js';
 import { checkReferences } from './references.js';
+import type { RegistryStore, RegistryWriter } from './registry-store.js';
 import {
   type AdminToken,
   type AnyEntity,
@@ -91,7 +91,12 @@ export class RegistryService {
     action: string,
     work: (
       w: RegistryWriter,
-      audit: (op: AuditOp, kind: EntityKind, before: AnyEntity | null, after: AnyEntity | null) => Promise<AuditEntry>,
+      audit: (
+        op: AuditOp,
+        kind: EntityKind,
+        before: AnyEntity | null,
+        after: AnyEntity | null,
+      ) => Promise<AuditEntry>,
     ) => Promise<T>,
     revertsId: string | null = null,
   ): Promise<T> {
@@ -134,7 +139,12 @@ export class RegistryService {
     return result;
   }
 
-  private async create<K extends EntityKind>(ctx: ChangeContext, kind: K, action: string, entity: EntityTypes[K]) {
+  private async create<K extends EntityKind>(
+    ctx: ChangeContext,
+    kind: K,
+    action: string,
+    entity: EntityTypes[K],
+  ) {
     return this.commit(ctx, action, async (w, audit) => {
       if (await w.get(kind, entity.id)) throw alreadyExists(LABELS[kind], entity.id);
       await checkReferences(w, kind, entity);
@@ -160,7 +170,8 @@ export class RegistryService {
       }
       const next = { ...change(current), id, version: current.version + 1, updatedAt: this.nowIso() };
       await checkReferences(w, kind, next);
-      if (!(await w.update(kind, next, current.version))) throw versionConflict(LABELS[kind], id, current.version, undefined);
+      if (!(await w.update(kind, next, current.version)))
+        throw versionConflict(LABELS[kind], id, current.version, undefined);
       await audit('update', kind, current, next);
       return next;
     });
@@ -180,7 +191,8 @@ export class RegistryService {
         throw versionConflict(LABELS[kind], id, ifVersion, current.version);
       }
       await this.assertNoDependents(w, kind, id);
-      if (!(await w.delete(kind, id, current.version))) throw versionConflict(LABELS[kind], id, current.version, undefined);
+      if (!(await w.delete(kind, id, current.version)))
+        throw versionConflict(LABELS[kind], id, current.version, undefined);
       await audit('delete', kind, current, null);
       return current;
     });
@@ -230,7 +242,8 @@ export class RegistryService {
 
   updateTenant(ctx: ChangeContext, id: string, patch: TenantPatch, ifVersion?: number): Promise<Tenant> {
     const { riskProfile, ...rest } = withoutReason(patch);
-    const action = patch.frozen === true ? 'tenant.freeze' : patch.frozen === false ? 'tenant.unfreeze' : 'tenant.update';
+    const action =
+      patch.frozen === true ? 'tenant.freeze' : patch.frozen === false ? 'tenant.unfreeze' : 'tenant.update';
     return this.update(ctx, 'tenant', action, id, ifVersion, (cur) => ({
       ...cur,
       ...defined(rest),
@@ -271,7 +284,8 @@ export class RegistryService {
       keyId,
       undefined,
       (cur) => {
-        if (cur.revokedAt) throw new SwitchyardError(409, 'already_revoked', `API key '${keyId}' is already revoked`);
+        if (cur.revokedAt)
+          throw new SwitchyardError(409, 'already_revoked', `API key '${keyId}' is already revoked`);
         return { ...cur, revokedAt: this.nowIso() };
       },
       { tenantId },
@@ -371,7 +385,7 @@ export class RegistryService {
 
   // ---- contracts (compiled at registration; an invalid schema is never stored) -------------
 
-  registerContract(ctx: ChangeContext, tenantId: string, input: ContractCreate): Promise<Contract> {
+  async registerContract(ctx: ChangeContext, tenantId: string, input: ContractCreate): Promise<Contract> {
     assertContractCompiles(input.definition, '/body/definition');
     return this.create(ctx, 'contract', 'contract.register', {
       ...this.base(`${tenantId}:${input.modelVersionId}:${input.name}`),
@@ -382,7 +396,7 @@ export class RegistryService {
     });
   }
 
-  updateContract(
+  async updateContract(
     ctx: ChangeContext,
     tenantId: string,
     id: string,
@@ -439,7 +453,10 @@ export class RegistryService {
 
   // ---- admin tokens ---------------------------------------------------------------------
 
-  createAdminToken(ctx: ChangeContext, input: AdminTokenCreate): Promise<{ token: AdminToken; secret: string }> {
+  createAdminToken(
+    ctx: ChangeContext,
+    input: AdminTokenCreate,
+  ): Promise<{ token: AdminToken; secret: string }> {
     return this.importAdminToken(ctx, input, newSecret('sya-'));
   }
 
@@ -469,7 +486,8 @@ export class RegistryService {
 
   revokeAdminToken(ctx: ChangeContext, id: string): Promise<AdminToken> {
     return this.update(ctx, 'admin_token', 'admin_token.revoke', id, undefined, (cur) => {
-      if (cur.revokedAt) throw new SwitchyardError(409, 'already_revoked', `Admin token '${id}' is already revoked`);
+      if (cur.revokedAt)
+        throw new SwitchyardError(409, 'already_revoked', `Admin token '${id}' is already revoked`);
       return { ...cur, revokedAt: this.nowIso() };
     });
   }
@@ -492,11 +510,16 @@ export class RegistryService {
       async (w, audit) => {
         const current = await w.get(kind, entry.entityId);
         const stale = async () => {
-          const later = await this.store.auditAfter(kind, entry.entityId, entry.seq);
-          return new SwitchyardError(409, 'revert_conflict', `${label} '${entry.entityId}' changed after ${entry.id}`, {
-            details: later.map((l) => ({ path: l.id, message: `${l.action} by ${l.actor} at ${l.at}` })),
-            hint: 'Revert the later changes listed in details first, newest first.',
-          });
+          const later = await w.auditAfter(kind, entry.entityId, entry.seq);
+          return new SwitchyardError(
+            409,
+            'revert_conflict',
+            `${label} '${entry.entityId}' changed after ${entry.id}`,
+            {
+              details: later.map((l) => ({ path: l.id, message: `${l.action} by ${l.actor} at ${l.at}` })),
+              hint: 'Revert the later changes listed in details first, newest first.',
+            },
+          );
         };
         if (entry.op === 'delete') {
           if (current) throw await stale();

@@ -32,6 +32,8 @@ export interface RegistryWriter {
   /** Ids of records that reference the given record (which block deleting it). */
   dependents(kind: EntityKind, id: string): Promise<string[]>;
   appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<AuditEntry>;
+  /** Later entries touching the same record, oldest first. */
+  auditAfter(entityKind: EntityKind, entityId: string, seq: number): Promise<AuditEntry[]>;
   /** Advances the registry version (every committed change gets a new one); returns it. */
   bumpVersion(): Promise<number>;
 }
@@ -40,11 +42,12 @@ export interface RegistryWriter {
 export interface RegistryStore {
   get<K extends EntityKind>(kind: K, id: string): Promise<EntityTypes[K] | undefined>;
   list<K extends EntityKind>(kind: K, opts?: { tenantId?: string }): Promise<EntityTypes[K][]>;
-  findByUnique<K extends 'api_key' | 'admin_token'>(kind: K, hash: string): Promise<EntityTypes[K] | undefined>;
+  findByUnique<K extends 'api_key' | 'admin_token'>(
+    kind: K,
+    hash: string,
+  ): Promise<EntityTypes[K] | undefined>;
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
   getAudit(id: string): Promise<AuditEntry | undefined>;
-  /** Later entries touching the same record, oldest first. */
-  auditAfter(entityKind: EntityKind, entityId: string, seq: number): Promise<AuditEntry[]>;
   version(): Promise<number>;
   dump(): Promise<RegistryDump>;
   write<T>(fn: (w: RegistryWriter) => Promise<T>): Promise<T>;

@@ -51,8 +51,8 @@ export function buildSnapshot(dump: RegistryDump, builtAt: number): RoutingSnaps
   const contractsBy = new Map<string, Map<string, Contract>>();
   for (const c of dump.contracts) {
     const key = `${c.tenantId}\u0000${c.modelVersionId}`;
-    let m = contractsBy.get(key);
-    if (!m) contractsBy.set(key, (m = new Map()));
+    const m = contractsBy.get(key) ?? new Map<string, Contract>();
+    contractsBy.set(key, m);
     m.set(c.name, c);
   }
   const contractsOf = (tenantId: string, versionId: string | null) =>
@@ -62,8 +62,8 @@ export function buildSnapshot(dump: RegistryDump, builtAt: number): RoutingSnaps
   for (const b of dump.channels) {
     const stable = models.get(b.stableVersionId);
     if (!stable) continue; // unreachable: the store enforces the reference
-    let m = channelsByTenant.get(b.tenantId);
-    if (!m) channelsByTenant.set(b.tenantId, (m = new Map()));
+    const m = channelsByTenant.get(b.tenantId) ?? new Map<string, ChannelRoute>();
+    channelsByTenant.set(b.tenantId, m);
     m.set(b.channel, {
       binding: b,
       stable,

@@ -73,7 +73,10 @@ export class SnapshotManager {
             this.snapshot = buildSnapshot(dump, this.opts.clock.now());
             this.opts.onSwap?.(this.snapshot);
           }
-        } while (this.wanted > this.snapshot.version && (await this.opts.store.version()) > this.snapshot.version);
+        } while (
+          this.wanted > this.snapshot.version &&
+          (await this.opts.store.version()) > this.snapshot.version
+        );
         this.lastError = null;
       } catch (e) {
         // Keep serving the snapshot we have; the next check retries.

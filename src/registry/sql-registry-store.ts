@@ -93,13 +93,24 @@ class SqlRegistryWriter implements RegistryWriter {
     );
   }
 
-  async update<K extends EntityKind>(kind: K, entity: EntityTypes[K], expectedVersion: number): Promise<boolean> {
+  async update<K extends EntityKind>(
+    kind: K,
+    entity: EntityTypes[K],
+    expectedVersion: number,
+  ): Promise<boolean> {
     const t = ENTITY_TABLES[kind];
     const sets = t.columns.filter((c) => c.column !== 'id').map((c) => `${c.column} = ?`);
     const values = toRow(kind, entity);
     const idIndex = t.columns.findIndex((c) => c.column === 'id');
-    const params: SqlParam[] = [...values.filter((_, i) => i !== idIndex), values[idIndex] ?? null, expectedVersion];
-    const r = await this.tx.run(`UPDATE ${t.table} SET ${sets.join(', ')} WHERE id = ? AND version = ?`, params);
+    const params: SqlParam[] = [
+      ...values.filter((_, i) => i !== idIndex),
+      values[idIndex] ?? null,
+      expectedVersion,
+    ];
+    const r = await this.tx.run(
+      `UPDATE ${t.table} SET ${sets.join(', ')} WHERE id = ? AND version = ?`,
+      params,
+    );
     return r.changes === 1;
   }
 
@@ -146,6 +157,14 @@ class SqlRegistryWriter implements RegistryWriter {
     return { ...e, seq: Number(row?.seq) };
   }
 
+  async auditAfter(entityKind: EntityKind, entityId: string, seq: number): Promise<AuditEntry[]> {
+    const rows = await this.tx.all<AuditRow>(
+      'SELECT * FROM audit_log WHERE entity_kind = ? AND entity_id = ? AND seq > ? ORDER BY seq',
+      [entityKind, entityId, seq],
+    );
+    return rows.map(auditFromRow);
+  }
+
   async bumpVersion(): Promise<number> {
     const row = await this.tx.get<{ version: number }>(
       'UPDATE registry_state SET version = version + 1 WHERE id = 1 RETURNING version',
@@ -166,9 +185,10 @@ export class SqlRegistryStore implements RegistryStore {
     const tenantColumn = ENTITY_TABLES[kind].columns.find((c) => c.field === tenantField)?.column;
     const rows =
       opts.tenantId !== undefined && tenantColumn
-        ? await this.db.all<Record<string, unknown>>(`${selectSql(kind)} WHERE ${tenantColumn} = ? ORDER BY id`, [
-            opts.tenantId,
-          ])
+        ? await this.db.all<Record<string, unknown>>(
+            `${selectSql(kind)} WHERE ${tenantColumn} = ? ORDER BY id`,
+            [opts.tenantId],
+          )
         : await this.db.all<Record<string, unknown>>(`${selectSql(kind)} ORDER BY id`);
     return rows.map((r) => fromRow(kind, r));
   }
@@ -211,14 +231,6 @@ export class SqlRegistryStore implements RegistryStore {
     return row ? auditFromRow(row) : undefined;
   }
 
-  async auditAfter(entityKind: EntityKind, entityId: string, seq: number): Promise<AuditEntry[]> {
-    const rows = await this.db.all<AuditRow>(
-      'SELECT * FROM audit_log WHERE entity_kind = ? AND entity_id = ? AND seq > ? ORDER BY seq',
-      [entityKind, entityId, seq],
-    );
-    return rows.map(auditFromRow);
-  }
-
   async version(): Promise<number> {
     const row = await this.db.get<{ version: number }>('SELECT version FROM registry_state WHERE id = 1');
     return Number(row?.version ?? 0);
@@ -229,7 +241,9 @@ export class SqlRegistryStore implements RegistryStore {
     return this.db.transaction(
       async (tx) => {
         const all = async <K extends EntityKind>(kind: K) =>
-          (await tx.all<Record<string, unknown>>(`${selectSql(kind)} ORDER BY id`)).map((r) => fromRow(kind, r));
+          (await tx.all<Record<string, unknown>>(`${selectSql(kind)} ORDER BY id`)).map((r) =>
+            fromRow(kind, r),
+          );
         const v = await tx.get<{ version: number }>('SELECT version FROM registry_state WHERE id = 1');
         return {
           version: Number(v?.version ?? 0),

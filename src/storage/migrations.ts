@@ -14,7 +14,11 @@ export interface Migration {
 
 const TOKENS: Record<Dialect, Record<string, string>> = {
   sqlite: { seq: 'INTEGER PRIMARY KEY AUTOINCREMENT', big: 'INTEGER', real: 'REAL' },
-  postgres: { seq: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', big: 'BIGINT', real: 'DOUBLE PRECISION' },
+  postgres: {
+    seq: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    big: 'BIGINT',
+    real: 'DOUBLE PRECISION',
+  },
 };
 
 export function renderSql(sql: string, dialect: Dialect): string {

@@ -99,10 +99,7 @@ export class SqliteDatabase implements SqlDatabase {
     return this.locked(() => this.exec.run(sql, params));
   }
 
-  async transaction<T>(
-    fn: (tx: SqlExecutor) => Promise<T>,
-    opts: { readOnly?: boolean } = {},
-  ): Promise<T> {
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
     return this.locked(async () => {
       // IMMEDIATE takes the write lock up front, so two processes sharing the file serialize
       // instead of failing with SQLITE_BUSY at commit time.

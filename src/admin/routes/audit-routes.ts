@@ -14,14 +14,24 @@ const AuditQuery = Type.Object(
     tenantId: Type.Optional(Type.String({ maxLength: 100 })),
     entityKind: Type.Optional(
       Type.Union(
-        ['tenant', 'api_key', 'model_version', 'tenant_channel', 'contract', 'rollout_group', 'admin_token'].map((k) =>
-          Type.Literal(k),
-        ),
+        [
+          'tenant',
+          'api_key',
+          'model_version',
+          'tenant_channel',
+          'contract',
+          'rollout_group',
+          'admin_token',
+        ].map((k) => Type.Literal(k)),
       ),
     ),
     entityId: Type.Optional(Type.String({ maxLength: 300 })),
-    before: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'sequence number to page before' })),
-    limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$', description: '1 to 500, default 50' })),
+    before: Type.Optional(
+      Type.String({ pattern: '^[0-9]{1,15}$', description: 'sequence number to page before' }),
+    ),
+    limit: Type.Optional(
+      Type.String({ pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$', description: '1 to 500, default 50' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -52,17 +62,24 @@ export const auditRoutes =
       },
     );
 
-    app.get('/audit/:id', { schema: { tags, params: IdParam, response: { 200: AuditEntryView, ...ERRORS } } }, async (req) => {
-      const p = principal(req);
-      requirePermission(p, 'read');
-      const e = await store.getAudit(req.params.id);
-      if (!e || (p.role === 'tenant_contact' && e.tenantId !== p.tenantId)) throw notFound('Change', req.params.id);
-      return auditView(e);
-    });
+    app.get(
+      '/audit/:id',
+      { schema: { tags, params: IdParam, response: { 200: AuditEntryView, ...ERRORS } } },
+      async (req) => {
+        const p = principal(req);
+        requirePermission(p, 'read');
+        const e = await store.getAudit(req.params.id);
+        if (!e || (p.role === 'tenant_contact' && e.tenantId !== p.tenantId))
+          throw notFound('Change', req.params.id);
+        return auditView(e);
+      },
+    );
 
     app.post(
       '/audit/:id/revert',
-      { schema: { tags, params: IdParam, body: RevertRequest, response: { 201: AuditEntryView, ...ERRORS } } },
+      {
+        schema: { tags, params: IdParam, body: RevertRequest, response: { 201: AuditEntryView, ...ERRORS } },
+      },
       async (req, reply) => {
         requirePlatform(principal(req), 'write');
         const e = await registry.revert(changeContext(req, req.body.reason), req.params.id);

@@ -5,7 +5,15 @@ import type { RegistryService } from '../../registry/registry-service.js';
 import type { RegistryStore } from '../../registry/registry-store.js';
 import { notFound } from '../../shared/errors.js';
 import { requirePermission, scopeToTenant } from '../principal.js';
-import { changeContext, ERRORS, IfMatchHeaders, ifMatch, principal, TenantParam, withEtag } from '../route-helpers.js';
+import {
+  changeContext,
+  ERRORS,
+  IfMatchHeaders,
+  ifMatch,
+  principal,
+  TenantParam,
+  withEtag,
+} from '../route-helpers.js';
 import { listOf, TenantChannelView } from '../views.js';
 
 const ChannelParams = Type.Object({
@@ -47,12 +55,23 @@ export const channelRoutes =
 
     app.post(
       '/tenants/:tenantId/channels',
-      { schema: { tags, params: TenantParam, body: ChannelBind, response: { 201: TenantChannelView, ...ERRORS } } },
+      {
+        schema: {
+          tags,
+          params: TenantParam,
+          body: ChannelBind,
+          response: { 201: TenantChannelView, ...ERRORS },
+        },
+      },
       async (req, reply) => {
         const p = principal(req);
         scopeToTenant(p, req.params.tenantId);
         requirePermission(p, 'write');
-        const b = await registry.bindChannel(changeContext(req, req.body.reason), req.params.tenantId, req.body);
+        const b = await registry.bindChannel(
+          changeContext(req, req.body.reason),
+          req.params.tenantId,
+          req.body,
+        );
         return reply.status(201).send(withEtag(reply, b));
       },
     );
@@ -85,12 +104,24 @@ export const channelRoutes =
 
     app.delete(
       '/tenants/:tenantId/channels/:channel',
-      { schema: { tags, params: ChannelParams, headers: IfMatchHeaders, response: { 200: TenantChannelView, ...ERRORS } } },
+      {
+        schema: {
+          tags,
+          params: ChannelParams,
+          headers: IfMatchHeaders,
+          response: { 200: TenantChannelView, ...ERRORS },
+        },
+      },
       async (req) => {
         const p = principal(req);
         scopeToTenant(p, req.params.tenantId);
         requirePermission(p, 'write');
-        return registry.unbindChannel(changeContext(req), req.params.tenantId, req.params.channel, ifMatch(req));
+        return registry.unbindChannel(
+          changeContext(req),
+          req.params.tenantId,
+          req.params.channel,
+          ifMatch(req),
+        );
       },
     );
   };

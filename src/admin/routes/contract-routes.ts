@@ -5,7 +5,15 @@ import type { RegistryService } from '../../registry/registry-service.js';
 import type { RegistryStore } from '../../registry/registry-store.js';
 import { notFound } from '../../shared/errors.js';
 import { requirePermission, scopeToTenant } from '../principal.js';
-import { changeContext, ERRORS, IfMatchHeaders, ifMatch, principal, TenantParam, withEtag } from '../route-helpers.js';
+import {
+  changeContext,
+  ERRORS,
+  IfMatchHeaders,
+  ifMatch,
+  principal,
+  TenantParam,
+  withEtag,
+} from '../route-helpers.js';
 import { ContractView, listOf } from '../views.js';
 
 const ContractParams = Type.Object({
@@ -26,7 +34,12 @@ export const contractRoutes =
     app.get(
       '/tenants/:tenantId/contracts',
       {
-        schema: { tags, params: TenantParam, querystring: ContractQuery, response: { 200: listOf(ContractView), ...ERRORS } },
+        schema: {
+          tags,
+          params: TenantParam,
+          querystring: ContractQuery,
+          response: { 200: listOf(ContractView), ...ERRORS },
+        },
       },
       async (req) => {
         const p = principal(req);
@@ -54,12 +67,23 @@ export const contractRoutes =
 
     app.post(
       '/tenants/:tenantId/contracts',
-      { schema: { tags, params: TenantParam, body: ContractCreate, response: { 201: ContractView, ...ERRORS } } },
+      {
+        schema: {
+          tags,
+          params: TenantParam,
+          body: ContractCreate,
+          response: { 201: ContractView, ...ERRORS },
+        },
+      },
       async (req, reply) => {
         const p = principal(req);
         scopeToTenant(p, req.params.tenantId);
         requirePermission(p, 'write');
-        const c = await registry.registerContract(changeContext(req, req.body.reason), req.params.tenantId, req.body);
+        const c = await registry.registerContract(
+          changeContext(req, req.body.reason),
+          req.params.tenantId,
+          req.body,
+        );
         return reply.status(201).send(withEtag(reply, c));
       },
     );
@@ -92,12 +116,24 @@ export const contractRoutes =
 
     app.delete(
       '/tenants/:tenantId/contracts/:contractId',
-      { schema: { tags, params: ContractParams, headers: IfMatchHeaders, response: { 200: ContractView, ...ERRORS } } },
+      {
+        schema: {
+          tags,
+          params: ContractParams,
+          headers: IfMatchHeaders,
+          response: { 200: ContractView, ...ERRORS },
+        },
+      },
       async (req) => {
         const p = principal(req);
         scopeToTenant(p, req.params.tenantId);
         requirePermission(p, 'write');
-        return registry.deleteContract(changeContext(req), req.params.tenantId, req.params.contractId, ifMatch(req));
+        return registry.deleteContract(
+          changeContext(req),
+          req.params.tenantId,
+          req.params.contractId,
+          ifMatch(req),
+        );
       },
     );
   };

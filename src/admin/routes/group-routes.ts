@@ -4,7 +4,15 @@ import type { RegistryService } from '../../registry/registry-service.js';
 import type { RegistryStore } from '../../registry/registry-store.js';
 import { notFound } from '../../shared/errors.js';
 import { requirePermission, requirePlatform } from '../principal.js';
-import { changeContext, ERRORS, IdParam, IfMatchHeaders, ifMatch, principal, withEtag } from '../route-helpers.js';
+import {
+  changeContext,
+  ERRORS,
+  IdParam,
+  IfMatchHeaders,
+  ifMatch,
+  principal,
+  withEtag,
+} from '../route-helpers.js';
 import { listOf, RolloutGroupView } from '../views.js';
 
 /** Rollout groups and their plans (stages, soaks, approvals, BETS thresholds) as data. */
@@ -13,18 +21,26 @@ export const groupRoutes =
   async (app) => {
     const tags = ['rollout groups'];
 
-    app.get('/groups', { schema: { tags, response: { 200: listOf(RolloutGroupView), ...ERRORS } } }, async (req) => {
-      requirePermission(principal(req), 'read');
-      const all = await store.list('rollout_group');
-      return { items: all.sort((a, b) => a.rank - b.rank || a.id.localeCompare(b.id)) };
-    });
+    app.get(
+      '/groups',
+      { schema: { tags, response: { 200: listOf(RolloutGroupView), ...ERRORS } } },
+      async (req) => {
+        requirePermission(principal(req), 'read');
+        const all = await store.list('rollout_group');
+        return { items: all.sort((a, b) => a.rank - b.rank || a.id.localeCompare(b.id)) };
+      },
+    );
 
-    app.get('/groups/:id', { schema: { tags, params: IdParam, response: { 200: RolloutGroupView, ...ERRORS } } }, async (req, reply) => {
-      requirePermission(principal(req), 'read');
-      const g = await store.get('rollout_group', req.params.id);
-      if (!g) throw notFound('Rollout group', req.params.id);
-      return withEtag(reply, g);
-    });
+    app.get(
+      '/groups/:id',
+      { schema: { tags, params: IdParam, response: { 200: RolloutGroupView, ...ERRORS } } },
+      async (req, reply) => {
+        requirePermission(principal(req), 'read');
+        const g = await store.get('rollout_group', req.params.id);
+        if (!g) throw notFound('Rollout group', req.params.id);
+        return withEtag(reply, g);
+      },
+    );
 
     app.post(
       '/groups',
@@ -39,11 +55,22 @@ export const groupRoutes =
     app.patch(
       '/groups/:id',
       {
-        schema: { tags, params: IdParam, headers: IfMatchHeaders, body: GroupPatch, response: { 200: RolloutGroupView, ...ERRORS } },
+        schema: {
+          tags,
+          params: IdParam,
+          headers: IfMatchHeaders,
+          body: GroupPatch,
+          response: { 200: RolloutGroupView, ...ERRORS },
+        },
       },
       async (req, reply) => {
         requirePlatform(principal(req), 'write');
-        const g = await registry.updateGroup(changeContext(req, req.body.reason), req.params.id, req.body, ifMatch(req));
+        const g = await registry.updateGroup(
+          changeContext(req, req.body.reason),
+          req.params.id,
+          req.body,
+          ifMatch(req),
+        );
         return withEtag(reply, g);
       },
     );

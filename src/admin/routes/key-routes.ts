@@ -8,7 +8,10 @@ import { type Principal, requirePermission, scopeToTenant } from '../principal.j
 import { changeContext, ERRORS, principal, TenantParam } from '../route-helpers.js';
 import { ApiKeyView, ApiKeyWithSecret, listOf } from '../views.js';
 
-const KeyParams = Type.Object({ tenantId: Type.String({ maxLength: 100 }), keyId: Type.String({ maxLength: 100 }) });
+const KeyParams = Type.Object({
+  tenantId: Type.String({ maxLength: 100 }),
+  keyId: Type.String({ maxLength: 100 }),
+});
 const RotateResult = Type.Object({ ...ApiKeyWithSecret.properties, previous: ApiKeyView });
 
 /** A tenant's own contact manages the tenant's keys (create, rotate, revoke); operators any. */
@@ -39,10 +42,21 @@ export const keyRoutes =
 
     app.post(
       '/tenants/:tenantId/keys',
-      { schema: { tags, params: TenantParam, body: ApiKeyCreate, response: { 201: ApiKeyWithSecret, ...ERRORS } } },
+      {
+        schema: {
+          tags,
+          params: TenantParam,
+          body: ApiKeyCreate,
+          response: { 201: ApiKeyWithSecret, ...ERRORS },
+        },
+      },
       async (req, reply) => {
         mayManageKeys(principal(req), req.params.tenantId);
-        const created = await registry.createApiKey(changeContext(req, req.body.reason), req.params.tenantId, req.body);
+        const created = await registry.createApiKey(
+          changeContext(req, req.body.reason),
+          req.params.tenantId,
+          req.body,
+        );
         return reply.status(201).send(created);
       },
     );

@@ -5,10 +5,21 @@ import type { RegistryService } from '../../registry/registry-service.js';
 import type { RegistryStore } from '../../registry/registry-store.js';
 import { notFound } from '../../shared/errors.js';
 import { requirePermission, requirePlatform } from '../principal.js';
-import { changeContext, ERRORS, IdParam, IfMatchHeaders, ifMatch, principal, withEtag } from '../route-helpers.js';
+import {
+  changeContext,
+  ERRORS,
+  IdParam,
+  IfMatchHeaders,
+  ifMatch,
+  principal,
+  withEtag,
+} from '../route-helpers.js';
 import { listOf, ModelVersionView } from '../views.js';
 
-const ModelQuery = Type.Object({ channel: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
+const ModelQuery = Type.Object(
+  { channel: Type.Optional(Type.String({ maxLength: 100 })) },
+  { additionalProperties: false },
+);
 
 /** The catalogue of model versions. Readable by every role; changed by operators. */
 export const modelRoutes =
@@ -26,12 +37,16 @@ export const modelRoutes =
       },
     );
 
-    app.get('/models/:id', { schema: { tags, params: IdParam, response: { 200: ModelVersionView, ...ERRORS } } }, async (req, reply) => {
-      requirePermission(principal(req), 'read');
-      const m = await store.get('model_version', req.params.id);
-      if (!m) throw notFound('Model version', req.params.id);
-      return withEtag(reply, m);
-    });
+    app.get(
+      '/models/:id',
+      { schema: { tags, params: IdParam, response: { 200: ModelVersionView, ...ERRORS } } },
+      async (req, reply) => {
+        requirePermission(principal(req), 'read');
+        const m = await store.get('model_version', req.params.id);
+        if (!m) throw notFound('Model version', req.params.id);
+        return withEtag(reply, m);
+      },
+    );
 
     app.post(
       '/models',
@@ -46,18 +61,36 @@ export const modelRoutes =
     app.patch(
       '/models/:id',
       {
-        schema: { tags, params: IdParam, headers: IfMatchHeaders, body: ModelPatch, response: { 200: ModelVersionView, ...ERRORS } },
+        schema: {
+          tags,
+          params: IdParam,
+          headers: IfMatchHeaders,
+          body: ModelPatch,
+          response: { 200: ModelVersionView, ...ERRORS },
+        },
       },
       async (req, reply) => {
         requirePlatform(principal(req), 'write');
-        const m = await registry.updateModel(changeContext(req, req.body.reason), req.params.id, req.body, ifMatch(req));
+        const m = await registry.updateModel(
+          changeContext(req, req.body.reason),
+          req.params.id,
+          req.body,
+          ifMatch(req),
+        );
         return withEtag(reply, m);
       },
     );
 
     app.delete(
       '/models/:id',
-      { schema: { tags, params: IdParam, headers: IfMatchHeaders, response: { 200: ModelVersionView, ...ERRORS } } },
+      {
+        schema: {
+          tags,
+          params: IdParam,
+          headers: IfMatchHeaders,
+          response: { 200: ModelVersionView, ...ERRORS },
+        },
+      },
       async (req) => {
         requirePlatform(principal(req), 'write');
         return registry.deleteModel(changeContext(req), req.params.id, ifMatch(req));

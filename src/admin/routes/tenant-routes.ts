@@ -4,7 +4,15 @@ import type { RegistryService } from '../../registry/registry-service.js';
 import type { RegistryStore } from '../../registry/registry-store.js';
 import { forbidden, notFound } from '../../shared/errors.js';
 import { requirePermission, scopeToTenant } from '../principal.js';
-import { changeContext, ERRORS, IdParam, IfMatchHeaders, ifMatch, principal, withEtag } from '../route-helpers.js';
+import {
+  changeContext,
+  ERRORS,
+  IdParam,
+  IfMatchHeaders,
+  ifMatch,
+  principal,
+  withEtag,
+} from '../route-helpers.js';
 import { listOf, TenantView } from '../views.js';
 
 /** Fields a tenant's own contact may change; everything else needs an operator. */
@@ -15,12 +23,16 @@ export const tenantRoutes =
   async (app) => {
     const tags = ['tenants'];
 
-    app.get('/tenants', { schema: { tags, response: { 200: listOf(TenantView), ...ERRORS } } }, async (req) => {
-      const p = principal(req);
-      requirePermission(p, 'read');
-      const all = await store.list('tenant');
-      return { items: p.role === 'tenant_contact' ? all.filter((t) => t.id === p.tenantId) : all };
-    });
+    app.get(
+      '/tenants',
+      { schema: { tags, response: { 200: listOf(TenantView), ...ERRORS } } },
+      async (req) => {
+        const p = principal(req);
+        requirePermission(p, 'read');
+        const all = await store.list('tenant');
+        return { items: p.role === 'tenant_contact' ? all.filter((t) => t.id === p.tenantId) : all };
+      },
+    );
 
     app.post(
       '/tenants',
@@ -32,14 +44,18 @@ export const tenantRoutes =
       },
     );
 
-    app.get('/tenants/:id', { schema: { tags, params: IdParam, response: { 200: TenantView, ...ERRORS } } }, async (req, reply) => {
-      const p = principal(req);
-      requirePermission(p, 'read');
-      scopeToTenant(p, req.params.id);
-      const t = await store.get('tenant', req.params.id);
-      if (!t) throw notFound('Tenant', req.params.id);
-      return withEtag(reply, t);
-    });
+    app.get(
+      '/tenants/:id',
+      { schema: { tags, params: IdParam, response: { 200: TenantView, ...ERRORS } } },
+      async (req, reply) => {
+        const p = principal(req);
+        requirePermission(p, 'read');
+        scopeToTenant(p, req.params.id);
+        const t = await store.get('tenant', req.params.id);
+        if (!t) throw notFound('Tenant', req.params.id);
+        return withEtag(reply, t);
+      },
+    );
 
     app.patch(
       '/tenants/:id',
@@ -65,14 +81,21 @@ export const tenantRoutes =
         } else {
           requirePermission(p, 'write');
         }
-        const t = await registry.updateTenant(changeContext(req, req.body.reason), req.params.id, req.body, ifMatch(req));
+        const t = await registry.updateTenant(
+          changeContext(req, req.body.reason),
+          req.params.id,
+          req.body,
+          ifMatch(req),
+        );
         return withEtag(reply, t);
       },
     );
 
     app.delete(
       '/tenants/:id',
-      { schema: { tags, params: IdParam, headers: IfMatchHeaders, response: { 200: TenantView, ...ERRORS } } },
+      {
+        schema: { tags, params: IdParam, headers: IfMatchHeaders, response: { 200: TenantView, ...ERRORS } },
+      },
       async (req) => {
         const p = principal(req);
         scopeToTenant(p, req.params.id);

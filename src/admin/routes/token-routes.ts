@@ -12,22 +12,32 @@ export const tokenRoutes =
   async (app) => {
     const tags = ['admin tokens'];
 
-    app.get('/tokens', { schema: { tags, response: { 200: listOf(AdminTokenView), ...ERRORS } } }, async (req) => {
-      requirePlatform(principal(req), 'write');
-      return { items: await store.list('admin_token') };
-    });
+    app.get(
+      '/tokens',
+      { schema: { tags, response: { 200: listOf(AdminTokenView), ...ERRORS } } },
+      async (req) => {
+        requirePlatform(principal(req), 'write');
+        return { items: await store.list('admin_token') };
+      },
+    );
 
     app.post(
       '/tokens',
       { schema: { tags, body: AdminTokenCreate, response: { 201: AdminTokenWithSecret, ...ERRORS } } },
       async (req, reply) => {
         requirePlatform(principal(req), 'write');
-        return reply.status(201).send(await registry.createAdminToken(changeContext(req, req.body.reason), req.body));
+        return reply
+          .status(201)
+          .send(await registry.createAdminToken(changeContext(req, req.body.reason), req.body));
       },
     );
 
-    app.delete('/tokens/:id', { schema: { tags, params: IdParam, response: { 200: AdminTokenView, ...ERRORS } } }, async (req) => {
-      requirePlatform(principal(req), 'write');
-      return registry.revokeAdminToken(changeContext(req), req.params.id);
-    });
+    app.delete(
+      '/tokens/:id',
+      { schema: { tags, params: IdParam, response: { 200: AdminTokenView, ...ERRORS } } },
+      async (req) => {
+        requirePlatform(principal(req), 'write');
+        return registry.revokeAdminToken(changeContext(req), req.params.id);
+      },
+    );
   };
