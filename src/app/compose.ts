@@ -67,6 +67,9 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
   const status = async () => ({
     pid: process.pid,
     snapshotVersion: snapshots.current().version,
+    snapshotTenants: snapshots.current().tenants.size,
+    /** The registry's version in the database; snapshotVersion trails it while a change propagates. */
+    registryVersion: await store.version().catch(() => null),
     snapshotStale: snapshots.stale(),
     storage: { driver: db.dialect, ok: await db.ping() },
     cache: { driver: config.cache.driver, healthy: bus.healthy() },
