@@ -68,6 +68,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     pid: process.pid,
     snapshotVersion: snapshots.current().version,
     snapshotTenants: snapshots.current().tenants.size,
+    snapshotBuiltAt: new Date(snapshots.current().builtAt).toISOString(),
     /** The registry's version in the database; snapshotVersion trails it while a change propagates. */
     registryVersion: await store.version().catch(() => null),
     snapshotStale: snapshots.stale(),
