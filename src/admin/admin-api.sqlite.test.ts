@@ -378,3 +378,22 @@ describe('admin API: roles and tenant isolation', () => {
     expect((await call('GET', '/tokens', { token: alpha })).status).toBe(403);
   });
 });
+
+describe('admin API: deletes', () => {
+  it('records the reason a DELETE body gives, and rejects anything else in it', async () => {
+    const created = await call('POST', '/tenants/beta/contracts', {
+      body: { modelVersionId: 'gpt-x-2026-03', name: 'lookup', definition: WEATHER_TOOL },
+    });
+    expect(created.status).toBe(201);
+    const id = String(created.body.id);
+    const bad = await call('DELETE', `/tenants/beta/contracts/${id}`, { body: { reason: 'x', force: true } });
+    expect(bad.status).toBe(400);
+    const ok = await call('DELETE', `/tenants/beta/contracts/${id}`, { body: { reason: 'not needed' } });
+    expect(ok.status).toBe(200);
+    const [entry] = (await call('GET', `/audit?entityId=${id}&limit=1`)).body.items as {
+      op: string;
+      reason: string;
+    }[];
+    expect(entry).toMatchObject({ op: 'delete', reason: 'not needed' });
+  });
+});

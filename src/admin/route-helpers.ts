@@ -38,7 +38,32 @@ export function principal(req: FastifyRequest): Principal {
 }
 
 export function changeContext(req: FastifyRequest, reason?: string): ChangeContext {
-  return { actor: principal(req).actor, requestId: String(req.id), reason };
+  return { actor: principal(req).actor, requestId: String(req.id), reason: reason ?? deleteReason(req) };
+}
+
+/**
+ * DELETE routes take an optional body `{ "reason": "..." }` for the audit log. It is checked
+ * here rather than by a body schema, because a DELETE without any body must stay valid.
+ */
+function deleteReason(req: FastifyRequest): string | undefined {
+  if (req.method !== 'DELETE' || req.body === undefined || req.body === null) return undefined;
+  const body = req.body as Record<string, unknown>;
+  const extra =
+    typeof body === 'object' && !Array.isArray(body)
+      ? Object.keys(body).filter((k) => k !== 'reason')
+      : ['(body)'];
+  if (
+    extra.length > 0 ||
+    (body.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > 2000))
+  ) {
+    throw invalidInput('a DELETE body may hold only "reason", a string of at most 2000 characters', [
+      {
+        path: '/body',
+        message: extra.length ? `unexpected ${extra.join(', ')}` : 'reason must be a short string',
+      },
+    ]);
+  }
+  return body.reason as string | undefined;
 }
 
 /** Parses `If-Match: "3"` (or `W/"3"`, or `3`) into a version number. */

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createSwitchyard } from '../app/compose.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -17,6 +16,8 @@ export function registerServeCommand(program: Command): void {
         if (e instanceof ConfigError) throw new CliError(e.message, EXIT.invalid);
         throw e;
       }
+      // Loaded here, not at the top: the admin commands must not pay for the whole server stack.
+      const { createSwitchyard } = await import('../app/compose.js');
       const app = await createSwitchyard(config);
       const url = await app.listen();
       app.logger.info(
