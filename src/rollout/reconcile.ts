@@ -70,13 +70,11 @@ function enterStage(pass: Pass, r: TenantRollout, inp: ReconcileInputs, k: numbe
   if (!stage) return;
   if (stage.approvals.length > 0 && !approvalsComplete(r, k, stage)) {
     if (r.phase !== 'awaiting_approval' || r.stage !== k) {
-      pass
-        .go('awaiting_approval', { stage: k })
-        .effect({
-          kind: 'notify',
-          event: 'approval_needed',
-          detail: `stage ${k + 1}: ${stage.percent}% needs ${stage.approvals.join(' + ')}`,
-        });
+      pass.go('awaiting_approval', { stage: k }).effect({
+        kind: 'notify',
+        event: 'approval_needed',
+        detail: `stage ${k + 1}: ${stage.percent}% needs ${stage.approvals.join(' + ')}`,
+      });
     }
     return;
   }

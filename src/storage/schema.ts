@@ -1,3 +1,4 @@
+import { ROLLOUT_MIGRATION } from '../rollout/rollout-migration.js';
 import type { Migration } from './migrations.js';
 
 /**
@@ -57,4 +58,5 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX audit_log_entity ON audit_log (entity_kind, entity_id, seq)`,
     ],
   },
+  ROLLOUT_MIGRATION,
 ];
