@@ -3,6 +3,7 @@ import { registerAdminCommands } from './admin-commands.js';
 import { registerConfigCommands } from './config-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerSimulatorCommand } from './simulator-command.js';
 
 /**
  * `switchyard`: runs the server (`serve`) and administers a running one over its admin API.
@@ -15,6 +16,7 @@ const program = new Command()
   .exitOverride();
 
 registerServeCommand(program);
+registerSimulatorCommand(program);
 registerConfigCommands(program);
 registerAdminCommands(program);
 
