@@ -24,6 +24,8 @@ function makeAjv<T extends Ajv>(ctor: new (opts: object) => T): T {
 const draft07 = makeAjv(Ajv);
 const draft2020 = makeAjv(Ajv2020 as unknown as new (opts: object) => Ajv);
 const cache = new Map<string, ValidateFunction>();
+/** Bounded: schemas come from tenants, and every distinct one ever seen must not stay forever. */
+const CACHE_LIMIT = 10_000;
 
 export function schemaHash(schema: unknown): string {
   return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
@@ -90,6 +92,11 @@ export function compileSchema(schema: unknown, where: string): ValidateFunction 
       [{ path: where, message: (e as Error).message }],
       'Check $ref targets and regular expressions in "pattern".',
     );
+  }
+  if (cache.size >= CACHE_LIMIT) {
+    // Maps iterate in insertion order: drop the oldest entry.
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
   }
   cache.set(key, validate);
   return validate;
