@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BFCL_DIR } from '../test-support/bfcl.js';
 import {
   type BfclAnswer,
   type BfclCase,
@@ -17,7 +18,7 @@ import {
   toToolName,
 } from './bfcl-import.js';
 
-const DIR = '/work/shared/data/bfcl';
+const DIR = BFCL_DIR;
 const FILES = ['BFCL_v4_simple_python', 'BFCL_v4_multiple', 'BFCL_v4_live_simple'] as const;
 
 function strictAjv(): Ajv {

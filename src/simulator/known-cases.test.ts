@@ -10,6 +10,7 @@ import {
   loadBfclAnswers,
   loadBfclCases,
 } from '../contracts/bfcl-import.js';
+import { BFCL_DIR } from '../test-support/bfcl.js';
 import { type KnownCase, KnownCaseIndex, knownCasesFromBfcl } from './known-cases.js';
 import { parseOpenAiRequest } from './openai-wire.js';
 import { Rng } from './prng.js';
@@ -19,7 +20,7 @@ import { type RunningSimulator, startSimulator } from './server.js';
 import { fastStrictAjv, validatorCache } from './test-support/fast-ajv.js';
 import { openAiText, openAiToolCall, post, withSimulator } from './test-support/sim-client.js';
 
-const BFCL = '/work/shared/data/bfcl';
+const BFCL = BFCL_DIR;
 const FILES = ['BFCL_v4_simple_python', 'BFCL_v4_multiple', 'BFCL_v4_live_simple'];
 
 interface Loaded {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSwitchyardError } from '../shared/errors.js';
+import { BFCL_DIR } from '../test-support/bfcl.js';
 import { defaultProfile, resolveProfile } from './profile.js';
 import { loadSimulatorConfig, parseScenarioProfiles } from './scenario-config.js';
 import { openAiToolCall, post, withSimulator } from './test-support/sim-client.js';
@@ -141,7 +142,7 @@ describe('loadSimulatorConfig', () => {
 models:
   sim-gpt: {}
 knownCases:
-  bfcl: [${JSON.stringify('/work/shared/data/bfcl/BFCL_v4_simple_python.json')}]
+  bfcl: [${JSON.stringify(`${BFCL_DIR}/BFCL_v4_simple_python.json`)}]
   cases:
     - { messagesMatch: "ping", expected: { name: pong, arguments: {} } }
 `,

@@ -3,12 +3,13 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bfclLastUserText, bfclToOpenAiTools, loadBfclCases } from '../contracts/bfcl-import.js';
+import { BFCL_DIR } from '../test-support/bfcl.js';
 import { extractHints } from './hints.js';
 import { Rng } from './prng.js';
 import { generateArguments, generateValue, type JsonSchema } from './schema-values.js';
 import { fastStrictAjv, validatorCache } from './test-support/fast-ajv.js';
 
-const BFCL = '/work/shared/data/bfcl';
+const BFCL = BFCL_DIR;
 
 describe('generateArguments on the real BFCL schemas', () => {
   it.each(['BFCL_v4_simple_python', 'BFCL_v4_multiple', 'BFCL_v4_live_simple'])(

@@ -1,6 +1,6 @@
 /**
  * Contract records and BFCL-derived contract sets for tests and benchmarks (not used by the
- * request path). BFCL material: /work/shared/data/bfcl, see its README.md.
+ * request path). BFCL material: ../shared/data/bfcl beside the repository, see its README.md.
  */
 import { join } from 'node:path';
 import type { Contract, ContractDefinition } from '../../registry/types.js';
@@ -44,7 +44,9 @@ export function contractMap(contracts: readonly Contract[]): Map<string, Contrac
   return new Map(contracts.map((c) => [c.name, c]));
 }
 
-export const BFCL_DIR = '/work/shared/data/bfcl';
+import { BFCL_DIR } from '../../test-support/bfcl.js';
+
+export { BFCL_DIR };
 export const BFCL_FILES = ['BFCL_v4_simple_python', 'BFCL_v4_multiple', 'BFCL_v4_live_simple'] as const;
 
 /** BFCL cases whose ground truth breaks its own schema (see bfcl-import.test.ts). */
