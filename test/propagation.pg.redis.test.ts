@@ -33,7 +33,11 @@ describe.skipIf(!available)('registry change propagation between two processes (
       snapshot: { storeCheckIntervalMs: 600_000 },
       log: { level: 'info' },
     };
-    const env = { SWITCHYARD_DATABASE_URL: fresh.url, SWITCHYARD_REDIS_URL: REDIS_URL, SWITCHYARD_ADMIN_TOKEN: TOKEN };
+    const env = {
+      SWITCHYARD_DATABASE_URL: fresh.url,
+      SWITCHYARD_REDIS_URL: REDIS_URL,
+      SWITCHYARD_ADMIN_TOKEN: TOKEN,
+    };
     [a, b] = await Promise.all([startServerProcess(config, env), startServerProcess(config, env)]);
   }, 60_000);
 
@@ -45,7 +49,11 @@ describe.skipIf(!available)('registry change propagation between two processes (
   it('reaches the other process snapshot after every change', async () => {
     const delays: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const created = await adminCall(a.url, TOKEN, 'POST', '/tenants', { id: `t${i}`, name: `Tenant ${i}`, rolloutGroup: 'early' });
+      const created = await adminCall(a.url, TOKEN, 'POST', '/tenants', {
+        id: `t${i}`,
+        name: `Tenant ${i}`,
+        rolloutGroup: 'early',
+      });
       expect(created.status).toBe(201);
       const started = performance.now();
       const target = (await adminCall<Status>(a.url, TOKEN, 'GET', '/status')).body.registryVersion;
@@ -59,6 +67,8 @@ describe.skipIf(!available)('registry change propagation between two processes (
       expect(seen.cache.healthy).toBe(true);
     }
     delays.sort((x, y) => x - y);
-    console.info(`propagation A->B over 10 changes: median ${delays[5]?.toFixed(1)} ms, max ${delays[9]?.toFixed(1)} ms`);
+    console.info(
+      `propagation A->B over 10 changes: median ${delays[5]?.toFixed(1)} ms, max ${delays[9]?.toFixed(1)} ms`,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { type BetsRouteDeps, betsRoutes } from '../bets/api/bets-routes.js';
 import type { RegistryService } from '../registry/registry-service.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import type { AdminAuth } from './admin-auth.js';
@@ -20,6 +21,8 @@ export interface AdminApiDeps {
   auth: AdminAuth;
   /** Process status for /admin/v1/status. */
   status: () => Promise<Record<string, unknown>>;
+  /** Behavioural test suites, runs and verdicts. */
+  bets?: BetsRouteDeps;
 }
 
 const PUBLIC = new Set(['/admin/v1/openapi.json']);
@@ -63,4 +66,6 @@ export const adminApi =
     ]) {
       await app.register(routes(deps.registry, deps.store));
     }
+    // Inside this plugin, so the authentication hook above applies to it too.
+    if (deps.bets) await app.register(betsRoutes(deps.bets));
   };

@@ -1,7 +1,12 @@
 import pino, { type Logger } from 'pino';
 import { adminApi } from '../admin/admin-api.js';
 import { AdminAuth } from '../admin/admin-auth.js';
+import { type Bets, createBets } from '../bets/bets-module.js';
 import type { Config } from '../config/config-schema.js';
+import { SqlFeedbackStore } from '../gateway/feedback/feedback-store.js';
+import { createGateway, type Gateway } from '../gateway/gateway.js';
+import { createSessionPinStore } from '../gateway/pins/create-pin-store.js';
+import { SqlShadowResultSink } from '../gateway/shadow/shadow-sink.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { healthRoutes } from '../http/health-routes.js';
 import { type ChangeBus, InProcessChangeBus } from '../registry/change-bus.js';
@@ -12,6 +17,7 @@ import { SnapshotManager } from '../registry/snapshot-manager.js';
 import { SqlRegistryStore } from '../registry/sql-registry-store.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import type { SqlDatabase } from '../storage/sql-database.js';
+import { SqlTelemetryEventStore } from '../telemetry/sql-telemetry-store.js';
 import { ensureAdminAccess } from './bootstrap-token.js';
 import { openStorage } from './open-storage.js';
 
@@ -30,6 +36,8 @@ export interface Switchyard {
   bus: ChangeBus;
   registry: RegistryService;
   snapshots: SnapshotManager;
+  gateway: Gateway;
+  bets: Bets;
   http: HttpApp;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
@@ -60,6 +68,42 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
   });
   await snapshots.start();
 
+  const { pins: pinTuning, ...gatewayConfig } = config.gateway;
+  const pins = await createSessionPinStore(
+    {
+      ...pinTuning,
+      driver: config.cache.driver,
+      redisUrl: config.cache.redisUrl,
+      prefix: config.cache.prefix,
+      ttlMs: config.gateway.sessionPinTtlMs,
+    },
+    { clock, db, onError: (err) => logger.debug({ err }, 'session pin store') },
+  );
+  const gateway = createGateway({
+    snapshots,
+    pins,
+    clock,
+    logger,
+    env,
+    config: gatewayConfig,
+    telemetry: new SqlTelemetryEventStore(db),
+    feedback: new SqlFeedbackStore(db),
+    shadow: new SqlShadowResultSink(db),
+  });
+
+  const bets = createBets({
+    db,
+    registry: store,
+    providers: gateway.provider,
+    clock,
+    maxInFlight: config.bets.maxInFlight,
+    ...(config.bets.requestsPerSecond
+      ? { rateLimits: { default: { requestsPerSecond: config.bets.requestsPerSecond } } }
+      : {}),
+    onError: (err, context) => logger.warn({ err, context }, 'bets'),
+  });
+  await bets.start();
+
   const auth = new AdminAuth(store, registry);
   const access = await ensureAdminAccess(config, env, auth, store);
   if (access.file) logger.info({ file: access.file }, 'admin token for the CLI and API is in this file');
@@ -74,11 +118,15 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     snapshotStale: snapshots.stale(),
     storage: { driver: db.dialect, ok: await db.ping() },
     cache: { driver: config.cache.driver, healthy: bus.healthy() },
+    gateway: gateway.stats(),
   });
 
   const http = await createHttpApp({ logger, bodyLimitBytes: config.server.bodyLimitBytes });
-  await http.register(healthRoutes({ db, bus, snapshots }));
-  await http.register(adminApi({ registry, store, auth, status }), { prefix: '/admin/v1' });
+  await http.register(healthRoutes({ db, bus, snapshots, degraded: () => gateway.health().degraded }));
+  await http.register(adminApi({ registry, store, auth, status, bets: bets.routes }), {
+    prefix: '/admin/v1',
+  });
+  await http.register(gateway.plugin);
 
   return {
     config,
@@ -88,12 +136,17 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     bus,
     registry,
     snapshots,
+    gateway,
+    bets,
     http,
     async listen() {
       return http.listen({ host: config.server.host, port: config.server.port });
     },
     async close() {
       await http.close();
+      await bets.close();
+      await gateway.close();
+      await pins.close();
       await snapshots.stop();
       await bus.close();
       await db.close();

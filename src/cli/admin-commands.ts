@@ -6,6 +6,7 @@ import { registerContractCommands } from './commands/contracts.js';
 import { registerGroupCommands } from './commands/groups.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerStatusCommands } from './commands/status.js';
+import { registerSuiteCommands } from './commands/suite-commands.js';
 import { registerTenantCommands } from './commands/tenants.js';
 import { registerTokenCommands } from './commands/tokens.js';
 
@@ -22,5 +23,6 @@ export function registerAdminCommands(program: Command): void {
   registerAuditCommands(program);
   registerTokenCommands(program);
   registerStatusCommands(program);
+  registerSuiteCommands(program);
   addGlobalOptions(program);
 }

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { GatewayConfigSchema } from '../gateway/gateway-config-schema.js';
 
 /**
  * The one configuration file (YAML), as a JSON Schema: validated once at start-up, then frozen.
@@ -66,6 +67,24 @@ export const ConfigSchema = Type.Object(
         storeCheckIntervalMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 2000 }),
       },
       'how the in-memory routing snapshot is kept current',
+    ),
+    gateway: GatewayConfigSchema,
+    bets: obj(
+      {
+        maxInFlight: Type.Integer({
+          minimum: 1,
+          maximum: 10_000,
+          default: 64,
+          description: 'provider calls in flight across all BETS runs',
+        }),
+        requestsPerSecond: Type.Optional(
+          Type.Number({
+            exclusiveMinimum: 0,
+            description: 'default rate limit per provider origin for BETS runs (none when unset)',
+          }),
+        ),
+      },
+      'behavioural equivalence test suites',
     ),
     log: obj(
       {

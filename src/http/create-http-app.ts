@@ -39,6 +39,8 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     // Per-request logs would cost the gateway's hot path; requests are recorded as telemetry.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Idle keep-alive connections would otherwise hold shutdown until their timeout.
+    forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (req, reply) => {

@@ -9,7 +9,13 @@ import type { SqlDatabase } from '../storage/sql-database.js';
  * stays ready and says `degraded`, naming what is down.
  */
 export const healthRoutes =
-  (deps: { db: SqlDatabase; bus: ChangeBus; snapshots: SnapshotManager }): FastifyPluginAsync =>
+  (deps: {
+    db: SqlDatabase;
+    bus: ChangeBus;
+    snapshots: SnapshotManager;
+    /** Further parts that are down while the process still serves (session pins, breakers). */
+    degraded?: () => string[];
+  }): FastifyPluginAsync =>
   async (app) => {
     app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
     app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
@@ -17,7 +23,7 @@ export const healthRoutes =
       const dbOk = await deps.db.ping().catch(() => false);
       const busOk = deps.bus.healthy();
       const ready = snapshot.version >= 0;
-      const down = [...(dbOk ? [] : ['storage']), ...(busOk ? [] : ['cache'])];
+      const down = [...(dbOk ? [] : ['storage']), ...(busOk ? [] : ['cache']), ...(deps.degraded?.() ?? [])];
       return reply.status(ready ? 200 : 503).send({
         status: !ready ? 'starting' : down.length ? 'degraded' : 'ok',
         snapshotVersion: snapshot.version,

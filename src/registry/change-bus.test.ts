@@ -1,5 +1,5 @@
-import { InProcessChangeBus } from './change-bus.js';
 import { describeChangeBusContract } from './change-bus.contract.js';
+import { InProcessChangeBus } from './change-bus.js';
 
 describeChangeBusContract('in-process', async () => {
   const bus = new InProcessChangeBus();

@@ -41,12 +41,19 @@ describe('snapshot manager', () => {
   it('catches a lost message by checking the bus version', async () => {
     const env = await registryOver(await memorySqlite());
     const bus = new LossyBus();
-    const mgr = new SnapshotManager({ store: env.store, bus, clock: env.clock, busCheckIntervalMs: 10, storeCheckIntervalMs: 600_000 });
+    const mgr = new SnapshotManager({
+      store: env.store,
+      bus,
+      clock: env.clock,
+      busCheckIntervalMs: 10,
+      storeCheckIntervalMs: 600_000,
+    });
     await mgr.start();
     await seedModels(env.registry);
     await bus.publish(await env.store.version());
     const target = await env.store.version();
-    for (let i = 0; i < 200 && mgr.current().version < target; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && mgr.current().version < target; i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(mgr.current().version).toBe(target);
     expect(mgr.current().models.size).toBe(2);
     await mgr.stop();
@@ -55,11 +62,18 @@ describe('snapshot manager', () => {
   it('catches changes by checking the database when the bus says nothing at all', async () => {
     const env = await registryOver(await memorySqlite());
     const bus = new LossyBus();
-    const mgr = new SnapshotManager({ store: env.store, bus, clock: env.clock, busCheckIntervalMs: 600_000, storeCheckIntervalMs: 100 });
+    const mgr = new SnapshotManager({
+      store: env.store,
+      bus,
+      clock: env.clock,
+      busCheckIntervalMs: 600_000,
+      storeCheckIntervalMs: 100,
+    });
     await mgr.start();
     await seedModels(env.registry);
     const target = await env.store.version();
-    for (let i = 0; i < 200 && mgr.current().version < target; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && mgr.current().version < target; i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(mgr.current().version).toBe(target);
     await mgr.stop();
   });

@@ -1,4 +1,7 @@
+import { BETS_MIGRATIONS } from '../bets/bets-migrations.js';
+import { GATEWAY_MIGRATION } from '../gateway/migration.js';
 import { ROLLOUT_MIGRATION } from '../rollout/rollout-migration.js';
+import { TELEMETRY_MIGRATION } from '../telemetry/migration.js';
 import type { Migration } from './migrations.js';
 
 /**
@@ -59,4 +62,7 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   ROLLOUT_MIGRATION,
+  GATEWAY_MIGRATION,
+  TELEMETRY_MIGRATION,
+  ...BETS_MIGRATIONS,
 ];

@@ -1,0 +1,93 @@
+import type { BatchingOptions } from '../telemetry/batching-sink.js';
+import type { BreakerOptions } from './circuit-breaker.js';
+
+/** Everything tunable about the request path. Every field has a default (below). */
+export interface GatewayConfig {
+  /** Largest request body accepted; larger ones get 413 in the client's wire format. */
+  bodyLimitBytes: number;
+  connectTimeoutMs: number;
+  /** Time to the provider's response headers (its time to first token, for streams). */
+  headersTimeoutMs: number;
+  /** Longest silence between two chunks of the provider's body. */
+  bodyTimeoutMs: number;
+  maxConnectionsPerOrigin: number;
+  keepAliveTimeoutMs: number;
+  /** Largest non-streamed provider response read into memory. */
+  maxResponseBytes: number;
+  /** Largest single server-sent event (a bound on what is held while framing a stream). */
+  maxEventBytes: number;
+  /** A provider 429 with a Retry-After up to this is waited out and retried once; longer ones go to the client. */
+  maxRetryAfterMs: number;
+  /** How long a session keeps its version after its last request. */
+  sessionPinTtlMs: number;
+  /**
+   * Send `x-switchyard-tenant: <tenant id>` to providers. The simulator scopes drift by it (demo,
+   * tests); off by default, because a real provider has no business knowing tenant ids.
+   */
+  upstreamTenantHeader: boolean;
+  breaker: BreakerOptions;
+  shadow: BatchingOptions & {
+    /** Shadow calls waiting at most; beyond it they are dropped and counted. */
+    queueSize: number;
+    /** Shadow calls in flight at once. */
+    concurrency: number;
+    timeoutMs: number;
+  };
+  telemetry: BatchingOptions;
+}
+
+export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
+  bodyLimitBytes: 4 * 1024 * 1024,
+  connectTimeoutMs: 5_000,
+  headersTimeoutMs: 120_000,
+  bodyTimeoutMs: 120_000,
+  maxConnectionsPerOrigin: 512,
+  keepAliveTimeoutMs: 30_000,
+  maxResponseBytes: 32 * 1024 * 1024,
+  maxEventBytes: 4 * 1024 * 1024,
+  maxRetryAfterMs: 2_000,
+  sessionPinTtlMs: 24 * 3600_000,
+  upstreamTenantHeader: false,
+  breaker: {
+    windowMs: 10_000,
+    buckets: 10,
+    minRequests: 20,
+    errorRate: 0.5,
+    openMs: 5_000,
+    halfOpenProbes: 1,
+  },
+  shadow: {
+    queueSize: 1_000,
+    concurrency: 8,
+    timeoutMs: 60_000,
+    capacity: 10_000,
+    batchSize: 100,
+    flushIntervalMs: 1_000,
+  },
+  // 250 rows is one INSERT statement; smaller writes keep each synchronous SQLite call short.
+  telemetry: { capacity: 50_000, batchSize: 250, flushIntervalMs: 1_000 },
+};
+
+export type GatewayConfigInput = Partial<Omit<GatewayConfig, 'breaker' | 'shadow' | 'telemetry'>> & {
+  breaker?: Partial<GatewayConfig['breaker']>;
+  shadow?: Partial<GatewayConfig['shadow']>;
+  telemetry?: Partial<GatewayConfig['telemetry']>;
+};
+
+/** Drops undefined fields, so a caller passing `{ x: undefined }` keeps the default of x. */
+function defined<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Fills in defaults, one level deep. */
+export function resolveGatewayConfig(input: GatewayConfigInput = {}): GatewayConfig {
+  const d = DEFAULT_GATEWAY_CONFIG;
+  const { breaker, shadow, telemetry, ...top } = input;
+  return {
+    ...d,
+    ...defined(top),
+    breaker: { ...d.breaker, ...defined(breaker) },
+    shadow: { ...d.shadow, ...defined(shadow) },
+    telemetry: { ...d.telemetry, ...defined(telemetry) },
+  };
+}

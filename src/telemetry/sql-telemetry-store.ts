@@ -1,0 +1,135 @@
+import type { SqlDatabase, SqlParam } from '../storage/sql-database.js';
+import type { TelemetryEvent, TelemetryEventStore } from './telemetry-event.js';
+
+const COLUMNS = [
+  'day',
+  'at_ms',
+  'request_id',
+  'tenant_id',
+  'key_id',
+  'session_id',
+  'channel',
+  'version_id',
+  'cohort',
+  'wire',
+  'stream',
+  'status',
+  'error_type',
+  'fallback',
+  'session_reset',
+  'tool_names',
+  'latency_ms',
+  'ttfb_ms',
+  'input_tokens',
+  'output_tokens',
+  'prompt_hash',
+  'shadowed',
+] as const;
+
+/** Rows per INSERT: 22 parameters each keeps a statement well under both dialects' limits. */
+const CHUNK = 250;
+const ROW = `(${COLUMNS.map(() => '?').join(', ')})`;
+
+interface EventRow {
+  at_ms: number | string;
+  request_id: string;
+  tenant_id: string;
+  key_id: string;
+  session_id: string | null;
+  channel: string | null;
+  version_id: string | null;
+  cohort: 'stable' | 'canary' | null;
+  wire: 'openai' | 'anthropic';
+  stream: number;
+  status: number;
+  error_type: string | null;
+  fallback: string | null;
+  session_reset: number;
+  tool_names: string;
+  latency_ms: number;
+  ttfb_ms: number | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  prompt_hash: string | null;
+  shadowed: number;
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+function params(e: TelemetryEvent, out: SqlParam[]): void {
+  out.push(
+    new Date(e.atMs).toISOString().slice(0, 10),
+    e.atMs,
+    e.requestId,
+    e.tenantId,
+    e.keyId,
+    e.sessionId,
+    e.channel,
+    e.versionId,
+    e.cohort,
+    e.wire,
+    e.stream ? 1 : 0,
+    e.status,
+    e.errorType,
+    e.fallback,
+    e.sessionReset ? 1 : 0,
+    JSON.stringify(e.toolNames),
+    round3(e.latencyMs),
+    e.ttfbMs === null ? null : round3(e.ttfbMs),
+    e.inputTokens,
+    e.outputTokens,
+    e.promptHash,
+    e.shadowed ? 1 : 0,
+  );
+}
+
+/** Telemetry events over the SQL port: multi-row inserts, one transaction per batch. */
+export class SqlTelemetryEventStore implements TelemetryEventStore {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async append(events: readonly TelemetryEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (let i = 0; i < events.length; i += CHUNK) {
+        const part = events.slice(i, i + CHUNK);
+        const values: SqlParam[] = [];
+        for (const e of part) params(e, values);
+        await tx.run(
+          `INSERT INTO telemetry_events (${COLUMNS.join(', ')}) VALUES ${part.map(() => ROW).join(', ')}`,
+          values,
+        );
+      }
+    });
+  }
+
+  /** A tenant's most recent events, newest first (for the dashboard, the controller and tests). */
+  async recent(tenantId: string, limit: number): Promise<TelemetryEvent[]> {
+    const rows = await this.db.all<EventRow>(
+      `SELECT ${COLUMNS.slice(1).join(', ')} FROM telemetry_events WHERE tenant_id = ? ORDER BY seq DESC LIMIT ?`,
+      [tenantId, limit],
+    );
+    return rows.map((r) => ({
+      atMs: Number(r.at_ms),
+      requestId: r.request_id,
+      tenantId: r.tenant_id,
+      keyId: r.key_id,
+      sessionId: r.session_id,
+      channel: r.channel,
+      versionId: r.version_id,
+      cohort: r.cohort,
+      wire: r.wire,
+      stream: r.stream === 1,
+      status: r.status,
+      errorType: r.error_type,
+      fallback: r.fallback,
+      sessionReset: r.session_reset === 1,
+      toolNames: JSON.parse(r.tool_names) as string[],
+      latencyMs: r.latency_ms,
+      ttfbMs: r.ttfb_ms,
+      inputTokens: r.input_tokens,
+      outputTokens: r.output_tokens,
+      promptHash: r.prompt_hash,
+      shadowed: r.shadowed === 1,
+    }));
+  }
+}
