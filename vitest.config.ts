@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    reporters: ['default'],
+    // CI also writes a JSON summary, from which .ci/run prints a plain `N passed, N failed` line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    ...(process.env.CI ? { outputFile: { json: 'test-artifacts/vitest.json' } } : {}),
   },
 });
