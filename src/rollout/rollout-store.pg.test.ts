@@ -1,20 +1,9 @@
 import { describe } from 'vitest';
-import { PostgresDatabase } from '../storage/postgres-database.js';
-import { freshPostgresDatabase, postgresAvailable } from '../test-support/postgres.js';
+import { openFreshPostgres, postgresAvailable } from '../test-support/postgres.js';
 import { describeRolloutStoreContract } from './rollout-store.contract.js';
 
 const available = await postgresAvailable();
 
 describe.skipIf(!available)('PostgreSQL', () => {
-  describeRolloutStoreContract('PostgreSQL', async () => {
-    const fresh = await freshPostgresDatabase();
-    const db = new PostgresDatabase({ url: fresh.url, maxConnections: 8 });
-    return {
-      db,
-      cleanup: async () => {
-        await db.close();
-        await fresh.drop();
-      },
-    };
-  });
+  describeRolloutStoreContract('PostgreSQL', () => openFreshPostgres(8));
 });

@@ -89,3 +89,18 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop: () =
     },
   };
 }
+
+/** A connected adapter on a fresh database, and its cleanup: what every PostgreSQL contract run needs. */
+export async function openFreshPostgres(
+  maxConnections = 10,
+): Promise<{ db: PostgresDatabase; cleanup: () => Promise<void> }> {
+  const fresh = await freshPostgresDatabase();
+  const db = new PostgresDatabase({ url: fresh.url, maxConnections });
+  return {
+    db,
+    cleanup: async () => {
+      await db.close();
+      await fresh.drop();
+    },
+  };
+}
