@@ -150,8 +150,11 @@ export class ChatExchange {
     }
     const shadowTo = this.shadowCandidate(route, target);
     let attempt = await this.attempt(target, shadowTo !== null);
+    // Tenants with failure policy `error` want the candidate's failure itself, not a quiet
+    // answer from stable: their agents handle errors and the controller must see them.
     if (
       retryable(attempt) &&
+      tenant.failurePolicy !== 'error' &&
       target.id !== route.stable.id &&
       !this.abort.aborted &&
       this.admit(route.stable)

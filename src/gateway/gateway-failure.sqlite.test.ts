@@ -51,6 +51,20 @@ beforeAll(async () => {
         endpoint: `${fake.url}/v1`,
       },
       // Separate versions per concern: each has its own breaker, which errors in one test would open.
+      {
+        id: 'e-stable',
+        channel: 'e',
+        providerKind: 'openai-compatible',
+        upstreamModel: 'stable',
+        endpoint: `${sim.url}/v1`,
+      },
+      {
+        id: 'e-cand',
+        channel: 'e',
+        providerKind: 'openai-compatible',
+        upstreamModel: 'cand',
+        endpoint: `${fake.url}/v1`,
+      },
       ...['f', 't', 'd'].map((c) => ({
         id: `${c}-v1`,
         channel: c,
@@ -73,6 +87,19 @@ beforeAll(async () => {
           { channel: 'f', stableVersionId: 'f-v1' },
           { channel: 't', stableVersionId: 't-v1' },
           { channel: 'd', stableVersionId: 'd-v1' },
+        ],
+      },
+      {
+        id: 'strict',
+        failurePolicy: 'error',
+        channels: [
+          {
+            channel: 'e',
+            stableVersionId: 'e-stable',
+            candidateVersionId: 'e-cand',
+            canaryPercent: 100,
+            upgradeId: 'u2',
+          },
         ],
       },
     ],
@@ -122,6 +149,17 @@ describe('candidate failure', () => {
         status: 200,
       });
     }
+  });
+
+  it('returns the candidate failure to a tenant whose failure policy is error, without retrying on stable', async () => {
+    const strict = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: h.keys.strict ?? '', maxRetries: 0 });
+    const before = fake.calls.length;
+    const err = await strict.chat.completions
+      .create({ model: 'e', messages: ask }, { headers: { 'x-session-id': 'strict-1' } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.InternalServerError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get('x-switchyard-version')).toBe('e-cand');
+    expect(fake.calls.length).toBe(before + 1);
   });
 
   it('opens the candidate breaker and then routes to stable without calling it; half-open probe closes it', async () => {

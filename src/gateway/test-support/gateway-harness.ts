@@ -5,6 +5,7 @@ import type { ChannelBind, ModelCreate } from '../../registry/inputs.js';
 import { type ChangeContext, RegistryService } from '../../registry/registry-service.js';
 import { SnapshotManager } from '../../registry/snapshot-manager.js';
 import { SqlRegistryStore } from '../../registry/sql-registry-store.js';
+import type { FailurePolicy } from '../../registry/types.js';
 import { type Clock, systemClock } from '../../shared/clock.js';
 import { migrate } from '../../storage/migrations.js';
 import { MIGRATIONS } from '../../storage/schema.js';
@@ -23,6 +24,7 @@ export interface TenantSpec {
   id: string;
   frozen?: boolean;
   channels: Array<Omit<ChannelBind, 'reason'>>;
+  failurePolicy?: FailurePolicy;
 }
 
 export interface HarnessOptions {
@@ -75,7 +77,12 @@ export async function startGatewayHarness(opts: HarnessOptions): Promise<Harness
   for (const v of opts.versions) await registry.createModel(ctx, { lifecycle: 'active', ...v });
   const keys: Record<string, string> = {};
   for (const t of opts.tenants) {
-    await registry.createTenant(ctx, { id: t.id, name: t.id, frozen: t.frozen ?? false });
+    await registry.createTenant(ctx, {
+      id: t.id,
+      name: t.id,
+      frozen: t.frozen ?? false,
+      ...(t.failurePolicy ? { failurePolicy: t.failurePolicy } : {}),
+    });
     keys[t.id] = (await registry.createApiKey(ctx, t.id, { label: 'test' })).secret;
     for (const c of t.channels) await registry.bindChannel(ctx, t.id, c);
   }
