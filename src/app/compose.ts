@@ -9,6 +9,7 @@ import { createSessionPinStore } from '../gateway/pins/create-pin-store.js';
 import { SqlShadowResultSink } from '../gateway/shadow/shadow-sink.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { healthRoutes } from '../http/health-routes.js';
+import { HttpProviderClient } from '../providers/http-provider-client.js';
 import { type ChangeBus, InProcessChangeBus } from '../registry/change-bus.js';
 import { RedisChangeBus } from '../registry/redis-change-bus.js';
 import { RegistryService } from '../registry/registry-service.js';
@@ -79,8 +80,32 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     },
     { clock, db, onError: (err) => logger.debug({ err }, 'session pin store') },
   );
+  // One pooled upstream client, shared by the gateway and BETS runs (the gateway closes it).
+  const provider = new HttpProviderClient({
+    connectTimeoutMs: config.gateway.connectTimeoutMs,
+    headersTimeoutMs: config.gateway.headersTimeoutMs,
+    bodyTimeoutMs: config.gateway.bodyTimeoutMs,
+    maxConnectionsPerOrigin: config.gateway.maxConnectionsPerOrigin,
+    keepAliveTimeoutMs: config.gateway.keepAliveTimeoutMs,
+    env,
+  });
+  const bets = createBets({
+    db,
+    registry: store,
+    providers: provider,
+    clock,
+    maxInFlight: config.bets.maxInFlight,
+    ...(config.bets.requestsPerSecond
+      ? { rateLimits: { default: { requestsPerSecond: config.bets.requestsPerSecond } } }
+      : {}),
+    onError: (err, context) => logger.warn({ err, context }, 'bets'),
+  });
+  await bets.start();
+
   const gateway = createGateway({
     snapshots,
+    provider,
+    capture: bets.captureSink,
     pins,
     clock,
     logger,
@@ -90,19 +115,6 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     feedback: new SqlFeedbackStore(db),
     shadow: new SqlShadowResultSink(db),
   });
-
-  const bets = createBets({
-    db,
-    registry: store,
-    providers: gateway.provider,
-    clock,
-    maxInFlight: config.bets.maxInFlight,
-    ...(config.bets.requestsPerSecond
-      ? { rateLimits: { default: { requestsPerSecond: config.bets.requestsPerSecond } } }
-      : {}),
-    onError: (err, context) => logger.warn({ err, context }, 'bets'),
-  });
-  await bets.start();
 
   const auth = new AdminAuth(store, registry);
   const access = await ensureAdminAccess(config, env, auth, store);

@@ -17,7 +17,7 @@ import type { GatewayCounters, GatewayLogger } from './gateway-types.js';
 import { type Cohort, cohortOf, type RouteDecision, type Router } from './routing/router.js';
 import { sessionIdOf } from './session.js';
 import type { ShadowRunner } from './shadow/shadow-runner.js';
-import type { ToolCallInspector } from './tool-call-check.js';
+import type { ToolCallInspector, TrafficCapture } from './tool-call-check.js';
 import type { Attempt, UpstreamCaller } from './upstream-call.js';
 import {
   EMPTY_SUMMARY,
@@ -35,6 +35,7 @@ export interface ExchangeDeps {
   shadow: ShadowRunner;
   telemetry: BatchingSink<TelemetryEvent>;
   inspector: ToolCallInspector;
+  capture: TrafficCapture;
   clock: Clock;
   config: GatewayConfig;
   /** Uniform in [0, 1), for shadow sampling (injectable for tests). */
@@ -215,7 +216,11 @@ export class ChatExchange {
           ...input,
           res: this.res,
           headers: () => this.headers(version),
-          collect: shadowing || route.stableContracts.size > 0 || route.candidateContracts.size > 0,
+          collect:
+            shadowing ||
+            route.stableContracts.size > 0 ||
+            route.candidateContracts.size > 0 ||
+            this.d.capture.wants(route.binding.tenantId),
           holdLeadingError: version.id !== route.stable.id,
           t0: this.t0,
         })
@@ -236,13 +241,17 @@ export class ChatExchange {
         this.summary = a.summary;
         this.inspect(tenant, route, version, false);
         this.send(a.status, this.headers(version), a.body);
+        if (a.status < 300) this.offerCapture(tenant);
         break;
       case 'relayed':
         this.summary = a.summary;
         this.ttfbMs = a.ttfbMs;
         this.status = 200;
         this.errorType = a.errorType;
-        if (a.errorType === null) this.inspect(tenant, route, version, true);
+        if (a.errorType === null) {
+          this.inspect(tenant, route, version, true);
+          this.offerCapture(tenant);
+        }
         break;
       case 'upstream_status': {
         this.errorType = `upstream_${a.status}`;
@@ -269,6 +278,13 @@ export class ChatExchange {
         return;
     }
     if (shadowTo && this.errorType === null) this.offerShadow(route, version, shadowTo);
+  }
+
+  /** After the answer went out: the capture sink samples and enqueues, nothing more. */
+  private offerCapture(tenant: TenantRoute): void {
+    const view = this.view;
+    if (!view) return;
+    this.d.capture.capture(tenant.tenant.id, view.body, this.summary, this.wire.kind);
   }
 
   private inspect(tenant: TenantRoute, route: ChannelRoute, version: ModelVersion, stream: boolean): void {

@@ -15,7 +15,12 @@ import { gatewayRoutes } from './routes.js';
 import { Router } from './routing/router.js';
 import { ShadowRunner, type ShadowStats } from './shadow/shadow-runner.js';
 import type { ShadowResultSink } from './shadow/shadow-sink.js';
-import { passThroughInspector, type ToolCallInspector } from './tool-call-check.js';
+import {
+  noCapture,
+  passThroughInspector,
+  type ToolCallInspector,
+  type TrafficCapture,
+} from './tool-call-check.js';
 import { UpstreamCaller } from './upstream-call.js';
 
 export interface GatewayDeps {
@@ -34,6 +39,8 @@ export interface GatewayDeps {
   env?: NodeJS.ProcessEnv;
   /** The tool-call contract seam; passes everything until policies exist. */
   inspector?: ToolCallInspector;
+  /** Offered every successful answer, for opt-in traffic capture (BETS). */
+  capture?: TrafficCapture;
   /** Uniform in [0, 1), for shadow sampling. */
   random?: () => number;
 }
@@ -112,6 +119,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     shadow,
     telemetry,
     inspector: deps.inspector ?? passThroughInspector,
+    capture: deps.capture ?? noCapture,
     clock: deps.clock,
     config,
     random: deps.random ?? Math.random,

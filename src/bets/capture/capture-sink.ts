@@ -20,6 +20,8 @@ import {
  */
 export interface CaptureSink {
   capture(tenantId: string, body: unknown, response: CapturedResponse, format?: WireFormat): void;
+  /** Whether the tenant has opted in (the gateway then keeps streamed text for capture). */
+  wants(tenantId: string): boolean;
 }
 
 export interface CaptureSinkOptions {
@@ -96,6 +98,10 @@ export class BatchingCaptureSink implements CaptureSink {
   async refreshSettings(): Promise<void> {
     const list = await this.store.listCaptureSettings();
     this.settings = new Map(list.filter((s) => s.enabled && s.sampleRate > 0).map((s) => [s.tenantId, s]));
+  }
+
+  wants(tenantId: string): boolean {
+    return this.settings.has(tenantId);
   }
 
   capture(tenantId: string, body: unknown, response: CapturedResponse, format?: WireFormat): void {

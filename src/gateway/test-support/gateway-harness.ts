@@ -19,6 +19,7 @@ import { MemoryPinStore } from '../pins/memory-pin-store.js';
 import type { SessionPinStore } from '../pins/session-pin-store.js';
 import { SqlPinPersistence } from '../pins/sql-pin-persistence.js';
 import { SqlShadowResultSink } from '../shadow/shadow-sink.js';
+import type { TrafficCapture } from '../tool-call-check.js';
 
 export interface TenantSpec {
   id: string;
@@ -38,6 +39,7 @@ export interface HarnessOptions {
   /** Replaces the SQL telemetry store the gateway writes to (the harness's `telemetry` still reads SQL). */
   telemetryStore?: TelemetryEventStore;
   env?: NodeJS.ProcessEnv;
+  capture?: TrafficCapture;
 }
 
 export interface Harness {
@@ -121,6 +123,7 @@ export async function startGatewayHarness(opts: HarnessOptions): Promise<Harness
     ...(opts.gateway ? { config: opts.gateway } : {}),
     ...(opts.random ? { random: opts.random } : {}),
     ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.capture ? { capture: opts.capture } : {}),
   });
   const http = await createHttpApp({ logger, bodyLimitBytes: gateway.config.bodyLimitBytes });
   await http.register(gateway.plugin);
