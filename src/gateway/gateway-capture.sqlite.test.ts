@@ -80,7 +80,7 @@ describe('traffic capture', () => {
     expect(captured).toHaveLength(2);
     const [plain, streamed] = captured;
     expect(plain?.[0]).toBe('acme');
-    expect((plain?.[1] as { messages: unknown[] }).messages).toEqual([
+    expect((plain?.[1] as { messages: unknown[] } | undefined)?.messages).toEqual([
       { role: 'user', content: 'weather in Paris?' },
     ]);
     expect(plain?.[2].toolCalls.map((c) => c.name)).toEqual(['get_weather']);
