@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { RegistryService } from '../registry/registry-service.js';
 import type { RegistryStore } from '../registry/registry-store.js';
-import { unauthenticated } from '../shared/errors.js';
+import { isSwitchyardError, unauthenticated } from '../shared/errors.js';
 import { hashSecret } from '../shared/ids.js';
 import type { Principal } from './principal.js';
 
@@ -33,10 +33,16 @@ export class AdminAuth {
    */
   async ensureBootstrapToken(secret: string): Promise<void> {
     if (await this.store.findByUnique('admin_token', hashSecret(secret))) return;
-    await this.registry.importAdminToken(
-      { actor: 'system:bootstrap' },
-      { name: 'bootstrap', role: 'operator' },
-      secret,
-    );
+    try {
+      await this.registry.importAdminToken(
+        { actor: 'system:bootstrap' },
+        { name: 'bootstrap', role: 'operator' },
+        secret,
+      );
+    } catch (e) {
+      // Several processes starting at once race to register it; one winning is all we need.
+      if (!(isSwitchyardError(e) && e.code === 'already_exists')) throw e;
+      if (!(await this.store.findByUnique('admin_token', hashSecret(secret)))) throw e;
+    }
   }
 }

@@ -32,9 +32,13 @@ export function renderSql(sql: string, dialect: Dialect): string {
 /** Applies the migrations not yet applied, each in its own transaction, in order. */
 export async function migrate(db: SqlDatabase, migrations: readonly Migration[]): Promise<string[]> {
   const applied: string[] = [];
-  await db.run(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)',
-  );
+  // Under the lock too: concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL.
+  await db.transaction(async (tx) => {
+    await lockMigrations(tx);
+    await tx.run(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)',
+    );
+  });
   for (const m of migrations) {
     const done = await db.transaction(async (tx) => {
       await lockMigrations(tx);
