@@ -1,4 +1,5 @@
 import type { SqlParam } from '../storage/sql-database.js';
+import { whereEquals } from '../storage/where.js';
 import type { BetsStore, CaptureStore } from './bets-store.js';
 import type { CaseInput } from './bets-types.js';
 import type { CapturedExample, CaptureSettings, CaptureStatus } from './capture-types.js';
@@ -110,19 +111,10 @@ export class SqlBetsStore extends SqlRunStore implements BetsStore, CaptureStore
     workflow?: string;
     limit: number;
   }): Promise<CapturedExample[]> {
-    const where = ['tenant_id = ?'];
-    const params: SqlParam[] = [opts.tenantId];
-    if (opts.status !== undefined) {
-      where.push('status = ?');
-      params.push(opts.status);
-    }
-    if (opts.workflow !== undefined) {
-      where.push('workflow = ?');
-      params.push(opts.workflow);
-    }
+    const w = whereEquals({ tenant_id: opts.tenantId, status: opts.status, workflow: opts.workflow });
     const rows = await this.db.all<CaptureRow>(
-      `SELECT * FROM bets_captures WHERE ${where.join(' AND ')} ORDER BY captured_at, id LIMIT ?`,
-      [...params, opts.limit],
+      `SELECT * FROM bets_captures ${w.sql} ORDER BY captured_at, id LIMIT ?`,
+      [...w.params, opts.limit],
     );
     return rows.map(captureFromRow);
   }

@@ -164,10 +164,7 @@ export class RegistryService {
     scope?: { tenantId: string },
   ): Promise<EntityTypes[K]> {
     return this.commit(ctx, action, async (w, audit) => {
-      const current = await this.load(w, kind, id, scope);
-      if (ifVersion !== undefined && current.version !== ifVersion) {
-        throw versionConflict(LABELS[kind], id, ifVersion, current.version);
-      }
+      const current = await this.load(w, kind, id, scope, ifVersion);
       const next = { ...change(current), id, version: current.version + 1, updatedAt: this.nowIso() };
       await checkReferences(w, kind, next);
       if (!(await w.update(kind, next, current.version)))
@@ -186,10 +183,7 @@ export class RegistryService {
     scope?: { tenantId: string },
   ): Promise<EntityTypes[K]> {
     return this.commit(ctx, action, async (w, audit) => {
-      const current = await this.load(w, kind, id, scope);
-      if (ifVersion !== undefined && current.version !== ifVersion) {
-        throw versionConflict(LABELS[kind], id, ifVersion, current.version);
-      }
+      const current = await this.load(w, kind, id, scope, ifVersion);
       await this.assertNoDependents(w, kind, id);
       if (!(await w.delete(kind, id, current.version)))
         throw versionConflict(LABELS[kind], id, current.version, undefined);
@@ -203,10 +197,15 @@ export class RegistryService {
     kind: K,
     id: string,
     scope?: { tenantId: string },
+    ifVersion?: number,
   ): Promise<EntityTypes[K]> {
     const current = await w.get(kind, id);
     // A record of another tenant is reported exactly like a missing one.
     if (!current || (scope && tenantOf(kind, current) !== scope.tenantId)) throw notFound(LABELS[kind], id);
+    // The client's If-Match: the change was based on this version, or it is refused.
+    if (ifVersion !== undefined && current.version !== ifVersion) {
+      throw versionConflict(LABELS[kind], id, ifVersion, current.version);
+    }
     return current;
   }
 

@@ -1,4 +1,5 @@
 import type { SqlDatabase, SqlExecutor, SqlParam } from '../storage/sql-database.js';
+import { whereEquals } from '../storage/where.js';
 import { ENTITY_TABLES, fromRow, toRow } from './entity-tables.js';
 import type { AuditQuery, RegistryDump, RegistryStore, RegistryWriter } from './registry-store.js';
 import type { AnyEntity, AuditEntry, EntityKind, EntityTypes } from './types.js';
@@ -200,29 +201,13 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async listAudit(q: AuditQuery): Promise<AuditEntry[]> {
-    const where: string[] = [];
-    const params: SqlParam[] = [];
-    if (q.tenantId !== undefined) {
-      where.push('tenant_id = ?');
-      params.push(q.tenantId);
-    }
-    if (q.entityKind !== undefined) {
-      where.push('entity_kind = ?');
-      params.push(q.entityKind);
-    }
-    if (q.entityId !== undefined) {
-      where.push('entity_id = ?');
-      params.push(q.entityId);
-    }
-    if (q.beforeSeq !== undefined) {
-      where.push('seq < ?');
-      params.push(q.beforeSeq);
-    }
-    params.push(q.limit);
-    const rows = await this.db.all<AuditRow>(
-      `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`,
-      params,
-    );
+    const w = whereEquals({ tenant_id: q.tenantId, entity_kind: q.entityKind, entity_id: q.entityId });
+    const before = q.beforeSeq !== undefined ? `${w.sql ? `${w.sql} AND` : 'WHERE'} seq < ?` : w.sql;
+    const rows = await this.db.all<AuditRow>(`SELECT * FROM audit_log ${before} ORDER BY seq DESC LIMIT ?`, [
+      ...w.params,
+      ...(q.beforeSeq !== undefined ? [q.beforeSeq] : []),
+      q.limit,
+    ]);
     return rows.map(auditFromRow);
   }
 

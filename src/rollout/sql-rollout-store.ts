@@ -1,4 +1,5 @@
 import type { SqlDatabase, SqlExecutor, SqlParam } from '../storage/sql-database.js';
+import { whereEquals } from '../storage/where.js';
 import type { RolloutStore } from './rollout-store.js';
 import type {
   Approval,
@@ -154,19 +155,10 @@ export class SqlRolloutStore implements RolloutStore {
   }
 
   async listRollouts(filter: { upgradeId?: string; tenantId?: string }): Promise<TenantRollout[]> {
-    const where: string[] = [];
-    const params: SqlParam[] = [];
-    if (filter.upgradeId !== undefined) {
-      where.push('upgrade_id = ?');
-      params.push(filter.upgradeId);
-    }
-    if (filter.tenantId !== undefined) {
-      where.push('tenant_id = ?');
-      params.push(filter.tenantId);
-    }
+    const w = whereEquals({ upgrade_id: filter.upgradeId, tenant_id: filter.tenantId });
     const rows = await this.db.all<RolloutRow>(
-      `SELECT ${ROLLOUT_COLUMNS} FROM tenant_rollouts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY tenant_id, id`,
-      params,
+      `SELECT ${ROLLOUT_COLUMNS} FROM tenant_rollouts ${w.sql} ORDER BY tenant_id, id`,
+      w.params,
     );
     return rows.map(rolloutFromRow);
   }
