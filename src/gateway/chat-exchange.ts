@@ -15,7 +15,7 @@ import type { GatewayConfig } from './gateway-config.js';
 import { badRequest, GatewayError, invalidKey, modelNotFound } from './gateway-error.js';
 import type { GatewayCounters, GatewayLogger } from './gateway-types.js';
 import { type Cohort, cohortOf, type RouteDecision, type Router } from './routing/router.js';
-import { sessionIdOf } from './session.js';
+import { sessionIdOf, taskIdOf } from './session.js';
 import type { ShadowRunner } from './shadow/shadow-runner.js';
 import type { ToolCallInspector, TrafficCapture } from './tool-call-check.js';
 import type { Attempt, UpstreamCaller } from './upstream-call.js';
@@ -90,6 +90,7 @@ export class ChatExchange {
   private key: KeyRoute | null = null;
   private view: RequestView | null = null;
   private sessionId: string | null = null;
+  private taskId: string | null = null;
   private route: ChannelRoute | null = null;
   private decision: RouteDecision | null = null;
   private served: ModelVersion | null = null;
@@ -139,6 +140,7 @@ export class ChatExchange {
     if (!route) throw modelNotFound(view.channel);
     this.route = route;
     this.sessionId = sessionIdOf(this.req.headers, this.wire, view);
+    this.taskId = taskIdOf(this.req.headers);
     const decision = await d.router.decide(snapshot, tenant, route, this.sessionId);
     this.decision = decision;
     if (decision.reset) d.counters.sessionResets++;
@@ -430,6 +432,13 @@ export class ChatExchange {
       outputTokens: this.summary.outputTokens,
       promptHash: this.promptHash(),
       shadowed: this.shadowed,
+      taskId: this.taskId,
+      toolCallsChecked: 0,
+      toolCallsInvalid: 0,
+      invalidKinds: [],
+      toolCallsCoerced: 0,
+      formatValid: null,
+      policyAction: null,
     });
   }
 }

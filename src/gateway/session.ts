@@ -24,3 +24,17 @@ export function sessionIdOf(headers: IncomingHttpHeaders, wire: WireFormat, view
   }
   return `fp-${hash('sha256', wire.opening(view), 'hex').slice(0, 32)}`;
 }
+
+/** The client's task id (`x-switchyard-task`), if it sent one; feedback reports refer to it. */
+export function taskIdOf(headers: IncomingHttpHeaders): string | null {
+  const given = headers['x-switchyard-task'];
+  if (typeof given !== 'string') return null;
+  if (!SESSION_ID.test(given)) {
+    throw badRequest(
+      'x-switchyard-task must be 1 to 256 visible ASCII characters',
+      'x-switchyard-task',
+      'invalid_task_id',
+    );
+  }
+  return given;
+}

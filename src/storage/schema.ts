@@ -1,7 +1,7 @@
 import { BETS_MIGRATIONS } from '../bets/bets-migrations.js';
 import { GATEWAY_MIGRATION } from '../gateway/migration.js';
 import { ROLLOUT_MIGRATION } from '../rollout/rollout-migration.js';
-import { TELEMETRY_MIGRATION } from '../telemetry/migration.js';
+import { TELEMETRY_MIGRATION, TELEMETRY_VALIDATION_MIGRATION } from '../telemetry/migration.js';
 import type { Migration } from './migrations.js';
 
 /**
@@ -65,4 +65,5 @@ export const MIGRATIONS: readonly Migration[] = [
   GATEWAY_MIGRATION,
   TELEMETRY_MIGRATION,
   ...BETS_MIGRATIONS,
+  TELEMETRY_VALIDATION_MIGRATION,
 ];

@@ -18,3 +18,17 @@ export const TELEMETRY_MIGRATION: Migration = {
     'CREATE INDEX telemetry_events_day ON telemetry_events (day)',
   ],
 };
+
+/** The schema compatibility layer's outcome per request, and the client's task id. */
+export const TELEMETRY_VALIDATION_MIGRATION: Migration = {
+  id: '0005_telemetry_validation',
+  statements: [
+    'ALTER TABLE telemetry_events ADD COLUMN task_id TEXT',
+    'ALTER TABLE telemetry_events ADD COLUMN tool_calls_checked INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE telemetry_events ADD COLUMN tool_calls_invalid INTEGER NOT NULL DEFAULT 0',
+    "ALTER TABLE telemetry_events ADD COLUMN invalid_kinds TEXT NOT NULL DEFAULT '[]'",
+    'ALTER TABLE telemetry_events ADD COLUMN tool_calls_coerced INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE telemetry_events ADD COLUMN format_valid INTEGER',
+    'ALTER TABLE telemetry_events ADD COLUMN policy_action TEXT',
+  ],
+};

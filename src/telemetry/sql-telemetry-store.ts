@@ -24,10 +24,17 @@ const COLUMNS = [
   'output_tokens',
   'prompt_hash',
   'shadowed',
+  'task_id',
+  'tool_calls_checked',
+  'tool_calls_invalid',
+  'invalid_kinds',
+  'tool_calls_coerced',
+  'format_valid',
+  'policy_action',
 ] as const;
 
-/** Rows per INSERT: 22 parameters each keeps a statement well under both dialects' limits. */
-const CHUNK = 250;
+/** Rows per INSERT: 29 parameters each keeps a statement well under both dialects' limits. */
+const CHUNK = 200;
 const ROW = `(${COLUMNS.map(() => '?').join(', ')})`;
 
 interface EventRow {
@@ -52,6 +59,13 @@ interface EventRow {
   output_tokens: number | null;
   prompt_hash: string | null;
   shadowed: number;
+  task_id: string | null;
+  tool_calls_checked: number;
+  tool_calls_invalid: number;
+  invalid_kinds: string;
+  tool_calls_coerced: number;
+  format_valid: number | null;
+  policy_action: TelemetryEvent['policyAction'];
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
@@ -80,6 +94,13 @@ function params(e: TelemetryEvent, out: SqlParam[]): void {
     e.outputTokens,
     e.promptHash,
     e.shadowed ? 1 : 0,
+    e.taskId,
+    e.toolCallsChecked,
+    e.toolCallsInvalid,
+    JSON.stringify(e.invalidKinds),
+    e.toolCallsCoerced,
+    e.formatValid === null ? null : e.formatValid ? 1 : 0,
+    e.policyAction,
   );
 }
 
@@ -130,6 +151,13 @@ export class SqlTelemetryEventStore implements TelemetryEventStore {
       outputTokens: r.output_tokens,
       promptHash: r.prompt_hash,
       shadowed: r.shadowed === 1,
+      taskId: r.task_id,
+      toolCallsChecked: Number(r.tool_calls_checked),
+      toolCallsInvalid: Number(r.tool_calls_invalid),
+      invalidKinds: JSON.parse(r.invalid_kinds) as string[],
+      toolCallsCoerced: Number(r.tool_calls_coerced),
+      formatValid: r.format_valid === null ? null : r.format_valid === 1,
+      policyAction: r.policy_action,
     }));
   }
 }

@@ -35,6 +35,20 @@ export interface TelemetryEvent {
   promptHash: string | null;
   /** A copy of this request was sent to the candidate in shadow mode. */
   shadowed: boolean;
+  /** The client's task id (`x-switchyard-task`), which feedback reports refer to. */
+  taskId: string | null;
+  /** Tool calls checked against the tenant's contracts (0 when the version has none). */
+  toolCallsChecked: number;
+  /** Of those, how many broke the contract (before any coercion or fallback). */
+  toolCallsInvalid: number;
+  /** Violation kinds of the invalid calls (`type`, `required`, `unknown_tool`, ...), one per call. */
+  invalidKinds: string[];
+  /** Tool calls whose arguments were coerced into shape (and then passed strictly). */
+  toolCallsCoerced: number;
+  /** Whether the text answer met the tenant's output format contract; null when none applies. */
+  formatValid: boolean | null;
+  /** What the failure policy did about an invalid answer; null when nothing was invalid. */
+  policyAction: 'pass' | 'fallback' | 'error' | 'coerce' | null;
 }
 
 /** Where telemetry events are stored (port); `SqlTelemetryEventStore` is the SQL adapter. */

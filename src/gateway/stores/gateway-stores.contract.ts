@@ -30,6 +30,13 @@ const event = (i: number, tenantId = 'acme'): TelemetryEvent => ({
   outputTokens: 7,
   promptHash: 'abc',
   shadowed: false,
+  taskId: i % 2 ? `task-${i}` : null,
+  toolCallsChecked: i % 2,
+  toolCallsInvalid: i === 5 ? 1 : 0,
+  invalidKinds: i === 5 ? ['type'] : [],
+  toolCallsCoerced: i === 7 ? 1 : 0,
+  formatValid: i % 4 === 0 ? true : i % 4 === 2 ? false : null,
+  policyAction: i === 5 ? 'fallback' : null,
 });
 
 /**
