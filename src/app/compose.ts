@@ -18,6 +18,7 @@ import { SnapshotManager } from '../registry/snapshot-manager.js';
 import { SqlRegistryStore } from '../registry/sql-registry-store.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import type { SqlDatabase } from '../storage/sql-database.js';
+import { ObservedTelemetryStore } from '../telemetry/observed-store.js';
 import { SqlTelemetryEventStore } from '../telemetry/sql-telemetry-store.js';
 import { ensureAdminAccess } from './bootstrap-token.js';
 import { openStorage } from './open-storage.js';
@@ -102,6 +103,10 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
   });
   await bets.start();
 
+  // Every telemetry batch is stored, then shown to the observers that derive rollups and metrics.
+  const telemetryStore = new ObservedTelemetryStore(new SqlTelemetryEventStore(db), (err) =>
+    logger.warn({ err }, 'a telemetry observer failed on a batch'),
+  );
   const gateway = createGateway({
     snapshots,
     provider,
@@ -111,7 +116,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     logger,
     env,
     config: gatewayConfig,
-    telemetry: new SqlTelemetryEventStore(db),
+    telemetry: telemetryStore,
     feedback: new SqlFeedbackStore(db),
     shadow: new SqlShadowResultSink(db),
   });
