@@ -8,6 +8,7 @@ import { requirePermission } from './principal.js';
 import { ERRORS, principal } from './route-helpers.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { channelRoutes } from './routes/channel-routes.js';
+import { type ClassificationRouteDeps, classificationRoutes } from './routes/classification-routes.js';
 import { contractRoutes } from './routes/contract-routes.js';
 import { groupRoutes } from './routes/group-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
@@ -23,6 +24,8 @@ export interface AdminApiDeps {
   status: () => Promise<Record<string, unknown>>;
   /** Behavioural test suites, runs and verdicts. */
   bets?: BetsRouteDeps;
+  /** Group classification of tenants (declared sensitivity, classify, fleet re-evaluation). */
+  classification?: ClassificationRouteDeps;
 }
 
 const PUBLIC = new Set(['/admin/v1/openapi.json']);
@@ -68,4 +71,5 @@ export const adminApi =
     }
     // Inside this plugin, so the authentication hook above applies to it too.
     if (deps.bets) await app.register(betsRoutes(deps.bets));
+    if (deps.classification) await app.register(classificationRoutes(deps.classification));
   };

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { adminApi } from '../admin/admin-api.js';
 import { AdminAuth } from '../admin/admin-auth.js';
@@ -16,6 +17,10 @@ import { RegistryService } from '../registry/registry-service.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import { SnapshotManager } from '../registry/snapshot-manager.js';
 import { SqlRegistryStore } from '../registry/sql-registry-store.js';
+import { ClassificationScheduler } from '../rollout/classification/classification-scheduler.js';
+import { ClassificationService } from '../rollout/classification/classification-service.js';
+import { SqlClassificationStore } from '../rollout/classification/classification-store.js';
+import { SqlRolloutStore } from '../rollout/sql-rollout-store.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import type { SqlDatabase } from '../storage/sql-database.js';
 import { ObservedTelemetryStore } from '../telemetry/observed-store.js';
@@ -121,6 +126,34 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     shadow: new SqlShadowResultSink(db),
   });
 
+  const rollouts = new SqlRolloutStore(db);
+  const classificationRecords = new SqlClassificationStore(db);
+  const classification = new ClassificationService({
+    registry,
+    store,
+    records: classificationRecords,
+    clock,
+    rollouts,
+    regressionWindowDays: config.classification.regressionWindowDays,
+  });
+  // Any process may run it: the schedule row lets one run per interval across processes.
+  const classificationScheduler = config.classification.enabled
+    ? new ClassificationScheduler({
+        service: classification,
+        store: classificationRecords,
+        clock,
+        intervalDays: config.classification.intervalDays,
+        holder: `${hostname()}:${process.pid}`,
+        onError: (err) => logger.warn({ err }, 'scheduled classification failed; retried later'),
+        onRun: (r) =>
+          logger.info(
+            { moves: r.moves.length, held: r.held.length, failed: r.failed.length },
+            'scheduled classification ran',
+          ),
+      })
+    : undefined;
+  classificationScheduler?.start();
+
   const auth = new AdminAuth(store, registry);
   const access = await ensureAdminAccess(config, env, auth, store);
   if (access.file) logger.info({ file: access.file }, 'admin token for the CLI and API is in this file');
@@ -140,9 +173,19 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
 
   const http = await createHttpApp({ logger, bodyLimitBytes: config.server.bodyLimitBytes });
   await http.register(healthRoutes({ db, bus, snapshots, degraded: () => gateway.health().degraded }));
-  await http.register(adminApi({ registry, store, auth, status, bets: bets.routes }), {
-    prefix: '/admin/v1',
-  });
+  await http.register(
+    adminApi({
+      registry,
+      store,
+      auth,
+      status,
+      bets: bets.routes,
+      classification: { service: classification, store },
+    }),
+    {
+      prefix: '/admin/v1',
+    },
+  );
   await http.register(gateway.plugin);
 
   return {
@@ -161,6 +204,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     },
     async close() {
       await http.close();
+      await classificationScheduler?.stop();
       await bets.close();
       await gateway.close();
       await pins.close();

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerClassifyCommands } from './commands/classify.js';
 import { registerConfigCommands } from './config-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerServeCommand } from './serve-command.js';
@@ -18,6 +19,8 @@ const program = new Command()
 registerServeCommand(program);
 registerSimulatorCommand(program);
 registerConfigCommands(program);
+// Before registerAdminCommands, which adds the global options to every admin command.
+registerClassifyCommands(program);
 registerAdminCommands(program);
 
 try {

@@ -86,6 +86,27 @@ export const ConfigSchema = Type.Object(
       },
       'behavioural equivalence test suites',
     ),
+    classification: obj(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description: 'run the scheduled fleet-wide group re-evaluation (in apply mode) when due',
+        }),
+        intervalDays: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 3660,
+          default: 91,
+          description: 'days between scheduled re-evaluations (quarterly by default)',
+        }),
+        regressionWindowDays: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 3660,
+          default: 365,
+          description: 'how far back rolled-back and BETS-blocked rollouts count as regressions',
+        }),
+      },
+      'classification of tenants into rollout groups from their risk profiles',
+    ),
     log: obj(
       {
         level: Type.Union(

@@ -1,5 +1,6 @@
 import { BETS_MIGRATIONS } from '../bets/bets-migrations.js';
 import { GATEWAY_MIGRATION } from '../gateway/migration.js';
+import { CLASSIFICATION_MIGRATION } from '../rollout/classification/classification-migration.js';
 import { ROLLOUT_MIGRATION } from '../rollout/rollout-migration.js';
 import { TELEMETRY_MIGRATION, TELEMETRY_VALIDATION_MIGRATION } from '../telemetry/migration.js';
 import type { Migration } from './migrations.js';
@@ -66,4 +67,5 @@ export const MIGRATIONS: readonly Migration[] = [
   TELEMETRY_MIGRATION,
   ...BETS_MIGRATIONS,
   TELEMETRY_VALIDATION_MIGRATION,
+  CLASSIFICATION_MIGRATION,
 ];
