@@ -12,6 +12,7 @@ import { type ClassificationRouteDeps, classificationRoutes } from './routes/cla
 import { contractRoutes } from './routes/contract-routes.js';
 import { groupRoutes } from './routes/group-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
+import { type MetricsRouteDeps, metricsRoutes } from './routes/metrics-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
@@ -26,6 +27,8 @@ export interface AdminApiDeps {
   bets?: BetsRouteDeps;
   /** Group classification of tenants (declared sensitivity, classify, fleet re-evaluation). */
   classification?: ClassificationRouteDeps;
+  /** Per-tenant behavioural metrics from the telemetry rollups. */
+  metrics?: MetricsRouteDeps;
 }
 
 const PUBLIC = new Set(['/admin/v1/openapi.json']);
@@ -72,4 +75,5 @@ export const adminApi =
     // Inside this plugin, so the authentication hook above applies to it too.
     if (deps.bets) await app.register(betsRoutes(deps.bets));
     if (deps.classification) await app.register(classificationRoutes(deps.classification));
+    if (deps.metrics) await app.register(metricsRoutes(deps.metrics));
   };

@@ -4,7 +4,7 @@ import { adminApi } from '../admin/admin-api.js';
 import { AdminAuth } from '../admin/admin-auth.js';
 import { type Bets, createBets } from '../bets/bets-module.js';
 import type { Config } from '../config/config-schema.js';
-import { SqlFeedbackStore } from '../gateway/feedback/feedback-store.js';
+import { type FeedbackStore, SqlFeedbackStore } from '../gateway/feedback/feedback-store.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { createSessionPinStore } from '../gateway/pins/create-pin-store.js';
 import { SqlShadowResultSink } from '../gateway/shadow/shadow-sink.js';
@@ -24,6 +24,9 @@ import { SqlRolloutStore } from '../rollout/sql-rollout-store.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import type { SqlDatabase } from '../storage/sql-database.js';
 import { ObservedTelemetryStore } from '../telemetry/observed-store.js';
+import { TelemetryRetention } from '../telemetry/retention/telemetry-retention.js';
+import { RollupAggregator } from '../telemetry/rollups/rollup-aggregator.js';
+import { SqlRollupStore } from '../telemetry/rollups/sql-rollup-store.js';
 import { SqlTelemetryEventStore } from '../telemetry/sql-telemetry-store.js';
 import { ensureAdminAccess } from './bootstrap-token.js';
 import { openStorage } from './open-storage.js';
@@ -112,6 +115,42 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
   const telemetryStore = new ObservedTelemetryStore(new SqlTelemetryEventStore(db), (err) =>
     logger.warn({ err }, 'a telemetry observer failed on a batch'),
   );
+  // Per-minute rollups of every batch, feedback report and judge score: what the metrics API,
+  // the dashboard and the rollback controller read.
+  const rollupStore = new SqlRollupStore(db);
+  const rollups = new RollupAggregator(
+    rollupStore,
+    clock,
+    {
+      flushIntervalMs: config.telemetry.rollupFlushIntervalMs,
+      graceMs: config.telemetry.rollupGraceMs,
+      maxOpenRows: config.telemetry.rollupMaxOpenRows,
+      maxPendingRows: config.telemetry.rollupMaxPendingRows,
+    },
+    (err) => logger.warn({ err }, 'telemetry rollups could not be written; kept for retry'),
+  );
+  telemetryStore.add(rollups);
+  const sqlFeedback = new SqlFeedbackStore(db);
+  const feedback: FeedbackStore = {
+    append: async (r) => {
+      await sqlFeedback.append(r);
+      rollups.recordFeedback(r);
+    },
+    listForTenant: (t, since, limit) => sqlFeedback.listForTenant(t, since, limit),
+  };
+  // Safe in every process: PostgreSQL serializes it with an advisory lock, SQLite with its write lock.
+  const retention = new TelemetryRetention(
+    db,
+    clock,
+    {
+      retentionDays: config.telemetry.retentionDays,
+      partitionsAheadDays: config.telemetry.partitionsAheadDays,
+      intervalMs: config.telemetry.maintenanceIntervalMs,
+    },
+    (err) => logger.warn({ err }, 'telemetry retention failed; retried next run'),
+  );
+  retention.start();
+
   const gateway = createGateway({
     snapshots,
     provider,
@@ -122,7 +161,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     env,
     config: gatewayConfig,
     telemetry: telemetryStore,
-    feedback: new SqlFeedbackStore(db),
+    feedback,
     shadow: new SqlShadowResultSink(db),
   });
 
@@ -169,6 +208,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     storage: { driver: db.dialect, ok: await db.ping() },
     cache: { driver: config.cache.driver, healthy: bus.healthy() },
     gateway: gateway.stats(),
+    telemetry: { rollups: rollups.stats(), retention: retention.stats() },
   });
 
   const http = await createHttpApp({ logger, bodyLimitBytes: config.server.bodyLimitBytes });
@@ -181,6 +221,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
       status,
       bets: bets.routes,
       classification: { service: classification, store },
+      metrics: { rollups: rollupStore, store, clock },
     }),
     {
       prefix: '/admin/v1',
@@ -207,6 +248,9 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
       await classificationScheduler?.stop();
       await bets.close();
       await gateway.close();
+      // After the gateway, whose close flushed the last telemetry batch into the rollups.
+      await rollups.close();
+      await retention.stop();
       await pins.close();
       await snapshots.stop();
       await bus.close();

@@ -107,6 +107,55 @@ export const ConfigSchema = Type.Object(
       },
       'classification of tenants into rollout groups from their risk profiles',
     ),
+    telemetry: obj(
+      {
+        retentionDays: Type.Integer({
+          minimum: 1,
+          maximum: 3650,
+          default: 90,
+          description:
+            'days of raw telemetry, rollups, feedback and shadow results kept; older days are dropped whole',
+        }),
+        partitionsAheadDays: Type.Integer({
+          minimum: 1,
+          maximum: 60,
+          default: 3,
+          description: 'PostgreSQL: daily partitions created ahead of today by the maintenance job',
+        }),
+        maintenanceIntervalMs: Type.Integer({
+          minimum: 60_000,
+          maximum: 86_400_000,
+          default: 3_600_000,
+          description: 'how often retention and partition maintenance run',
+        }),
+        rollupFlushIntervalMs: Type.Integer({
+          minimum: 100,
+          maximum: 60_000,
+          default: 10_000,
+          description: 'how often each process writes its closed per-minute rollups',
+        }),
+        rollupGraceMs: Type.Integer({
+          minimum: 0,
+          maximum: 60_000,
+          default: 5_000,
+          description: 'a minute is closed and written this long after it ends',
+        }),
+        rollupMaxOpenRows: Type.Integer({
+          minimum: 1000,
+          maximum: 10_000_000,
+          default: 200_000,
+          description: 'unwritten rollup rows held in memory at most; beyond it data is dropped and counted',
+        }),
+        rollupMaxPendingRows: Type.Integer({
+          minimum: 1000,
+          maximum: 10_000_000,
+          default: 500_000,
+          description:
+            'rollup rows kept for retry while the database is down; beyond it the oldest are dropped and counted',
+        }),
+      },
+      'telemetry rollups, retention and partition maintenance',
+    ),
     log: obj(
       {
         level: Type.Union(

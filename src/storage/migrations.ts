@@ -10,6 +10,9 @@ import type { Dialect, SqlDatabase, SqlExecutor } from './sql-database.js';
 export interface Migration {
   id: string;
   statements: string[];
+  /** Statements for one dialect instead of `statements`, for what only one of them has
+   * (PostgreSQL's declarative partitioning). An empty list applies nothing on that dialect. */
+  byDialect?: Partial<Record<Dialect, string[]>>;
 }
 
 const TOKENS: Record<Dialect, Record<string, string>> = {
@@ -44,7 +47,7 @@ export async function migrate(db: SqlDatabase, migrations: readonly Migration[])
       await lockMigrations(tx);
       const seen = await tx.get('SELECT id FROM schema_migrations WHERE id = ?', [m.id]);
       if (seen) return false;
-      for (const s of m.statements) await tx.run(renderSql(s, db.dialect));
+      for (const s of m.byDialect?.[db.dialect] ?? m.statements) await tx.run(renderSql(s, db.dialect));
       await tx.run('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)', [
         m.id,
         new Date().toISOString(),

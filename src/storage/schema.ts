@@ -3,6 +3,10 @@ import { GATEWAY_MIGRATION } from '../gateway/migration.js';
 import { CLASSIFICATION_MIGRATION } from '../rollout/classification/classification-migration.js';
 import { ROLLOUT_MIGRATION } from '../rollout/rollout-migration.js';
 import { TELEMETRY_MIGRATION, TELEMETRY_VALIDATION_MIGRATION } from '../telemetry/migration.js';
+import {
+  TELEMETRY_EVENTS_PARTITIONED_MIGRATION,
+  TELEMETRY_ROLLUPS_MIGRATION,
+} from '../telemetry/rollups/rollup-migration.js';
 import type { Migration } from './migrations.js';
 
 /**
@@ -68,4 +72,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ...BETS_MIGRATIONS,
   TELEMETRY_VALIDATION_MIGRATION,
   CLASSIFICATION_MIGRATION,
+  TELEMETRY_ROLLUPS_MIGRATION,
+  TELEMETRY_EVENTS_PARTITIONED_MIGRATION,
 ];
