@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { type BetsRouteDeps, betsRoutes } from '../bets/api/bets-routes.js';
+import type { DriftProfileReader } from '../gateway/drift/drift-tracker.js';
 import type { RegistryService } from '../registry/registry-service.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import type { AdminAuth } from './admin-auth.js';
@@ -10,6 +11,7 @@ import { auditRoutes } from './routes/audit-routes.js';
 import { channelRoutes } from './routes/channel-routes.js';
 import { type ClassificationRouteDeps, classificationRoutes } from './routes/classification-routes.js';
 import { contractRoutes } from './routes/contract-routes.js';
+import { driftRoutes } from './routes/drift-routes.js';
 import { groupRoutes } from './routes/group-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { type MetricsRouteDeps, metricsRoutes } from './routes/metrics-routes.js';
@@ -25,6 +27,8 @@ export interface AdminApiDeps {
   status: () => Promise<Record<string, unknown>>;
   /** Behavioural test suites, runs and verdicts. */
   bets?: BetsRouteDeps;
+  /** Candidate drift profiles (the gateway's `drift`). */
+  drift?: DriftProfileReader;
   /** Group classification of tenants (declared sensitivity, classify, fleet re-evaluation). */
   classification?: ClassificationRouteDeps;
   /** Per-tenant behavioural metrics from the telemetry rollups. */
@@ -74,6 +78,7 @@ export const adminApi =
     }
     // Inside this plugin, so the authentication hook above applies to it too.
     if (deps.bets) await app.register(betsRoutes(deps.bets));
+    if (deps.drift) await app.register(driftRoutes(deps.drift, deps.store));
     if (deps.classification) await app.register(classificationRoutes(deps.classification));
     if (deps.metrics) await app.register(metricsRoutes(deps.metrics));
   };

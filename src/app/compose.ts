@@ -4,6 +4,7 @@ import { adminApi } from '../admin/admin-api.js';
 import { AdminAuth } from '../admin/admin-auth.js';
 import { type Bets, createBets } from '../bets/bets-module.js';
 import type { Config } from '../config/config-schema.js';
+import { SqlDriftProfileStore } from '../gateway/drift/drift-store.js';
 import { type FeedbackStore, SqlFeedbackStore } from '../gateway/feedback/feedback-store.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { createSessionPinStore } from '../gateway/pins/create-pin-store.js';
@@ -163,6 +164,8 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     telemetry: telemetryStore,
     feedback,
     shadow: new SqlShadowResultSink(db),
+    drift: new SqlDriftProfileStore(db),
+    judge: { sink: rollups },
   });
 
   const rollouts = new SqlRolloutStore(db);
@@ -222,6 +225,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
       bets: bets.routes,
       classification: { service: classification, store },
       metrics: { rollups: rollupStore, store, clock },
+      drift: gateway.drift,
     }),
     {
       prefix: '/admin/v1',

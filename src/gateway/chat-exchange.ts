@@ -2,6 +2,8 @@ import { hash } from 'node:crypto';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FastifyRequest } from 'fastify';
+import type { SelfCorrectionError } from '../contracts/self-correction.js';
+import type { WireResponse } from '../contracts/self-correction-wire.js';
 import { AbortHandle, sleep } from '../providers/abort-handle.js';
 import { tryParseJson } from '../providers/read-body.js';
 import type { ChannelRoute, KeyRoute, RoutingSnapshot, TenantRoute } from '../registry/routing-snapshot.js';
@@ -11,14 +13,22 @@ import type { BatchingSink } from '../telemetry/batching-sink.js';
 import type { TelemetryEvent } from '../telemetry/telemetry-event.js';
 import { authenticate } from './auth.js';
 import type { BreakerRegistry, CallOutcome } from './circuit-breaker.js';
+import type { DriftTracker } from './drift/drift-tracker.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { badRequest, GatewayError, invalidKey, modelNotFound } from './gateway-error.js';
 import type { GatewayCounters, GatewayLogger } from './gateway-types.js';
 import { type Cohort, cohortOf, type RouteDecision, type Router } from './routing/router.js';
 import { sessionIdOf, taskIdOf } from './session.js';
 import type { ShadowRunner } from './shadow/shadow-runner.js';
-import type { ToolCallInspector, TrafficCapture } from './tool-call-check.js';
+import type { TrafficCapture } from './tool-call-check.js';
 import type { Attempt, UpstreamCaller } from './upstream-call.js';
+import {
+  type ContractEnforcer,
+  type PolicyContext,
+  ValidationRecord,
+} from './validation/contract-enforcer.js';
+import { checkFormat, checkToolCalls, contractSetOf } from './validation/response-check.js';
+import type { DecideHeld } from './validation/tool-call-hold.js';
 import {
   EMPTY_SUMMARY,
   type RequestView,
@@ -34,7 +44,10 @@ export interface ExchangeDeps {
   caller: UpstreamCaller;
   shadow: ShadowRunner;
   telemetry: BatchingSink<TelemetryEvent>;
-  inspector: ToolCallInspector;
+  /** Tenant failure policies over contract checks (and the coercion ledger). */
+  enforcer: ContractEnforcer;
+  /** Drift evidence: each cohort's answers on channels with a candidate. */
+  drift: DriftTracker;
   capture: TrafficCapture;
   clock: Clock;
   config: GatewayConfig;
@@ -45,6 +58,7 @@ export interface ExchangeDeps {
 }
 
 const NO_CONTRACTS: ReadonlyMap<string, Contract> = new Map();
+const NOTHING = { checked: 0, invalid: [] };
 
 function outcomeOf(a: Attempt): CallOutcome {
   switch (a.kind) {
@@ -101,6 +115,11 @@ export class ChatExchange {
   private ttfbMs: number | null = null;
   private shadowed = false;
   private promptHashValue: string | null | undefined;
+  private tenant: TenantRoute | null = null;
+  /** The routed answer's contract outcome (what the telemetry event reports). */
+  private readonly validation = new ValidationRecord();
+  /** The self-correction error to answer with (policy `error`, or an unrepairable coercion). */
+  private correction: WireResponse | null = null;
 
   constructor(
     private readonly d: ExchangeDeps,
@@ -136,6 +155,7 @@ export class ChatExchange {
     this.view = view;
     const tenant = snapshot.tenants.get(key.tenantId);
     if (!tenant) throw invalidKey();
+    this.tenant = tenant;
     const route = tenant.channels.get(view.channel);
     if (!route) throw modelNotFound(view.channel);
     this.route = route;
@@ -175,6 +195,8 @@ export class ChatExchange {
       await sleep(attempt.retryAfterMs, this.abort);
       if (!this.abort.aborted && this.admit(target)) attempt = await this.attempt(target, shadowTo !== null);
     }
+    attempt = await this.enforce(tenant, route, target, attempt, shadowTo !== null);
+    target = this.served ?? target;
     if (this.fallback) d.counters.fallbacks[this.fallback] = (d.counters.fallbacks[this.fallback] ?? 0) + 1;
     this.finish(tenant, route, target, attempt, shadowTo);
   }
@@ -192,7 +214,11 @@ export class ChatExchange {
     });
   }
 
-  private async attempt(version: ModelVersion, shadowing: boolean): Promise<Attempt> {
+  private async attempt(
+    version: ModelVersion,
+    shadowing: boolean,
+    record: ValidationRecord = this.validation,
+  ): Promise<Attempt> {
     const view = this.view as RequestView;
     const route = this.route as ChannelRoute;
     if (version.providerKind !== this.wire.providerKind) {
@@ -218,13 +244,15 @@ export class ChatExchange {
           ...input,
           res: this.res,
           headers: () => this.headers(version),
+          // Text and arguments are needed for contracts, shadow pairs, cohort drift and capture.
           collect:
             shadowing ||
+            route.candidate !== null ||
             route.stableContracts.size > 0 ||
-            route.candidateContracts.size > 0 ||
             this.d.capture.wants(route.binding.tenantId),
           holdLeadingError: version.id !== route.stable.id,
           t0: this.t0,
+          hold: this.holdFor(route, version, record),
         })
       : await this.d.caller.json(input);
     this.d.breakers.get(version.id).record(outcomeOf(a));
@@ -238,10 +266,16 @@ export class ChatExchange {
     a: Attempt,
     shadowTo: ModelVersion | null,
   ): void {
+    if (this.correction) {
+      if (a.kind === 'answer' || a.kind === 'rejected') this.summary = a.summary;
+      this.errorType = 'tool_call_invalid';
+      const c = this.correction;
+      this.send(c.status, { ...this.headers(version), ...c.headers }, c.body);
+      return;
+    }
     switch (a.kind) {
       case 'answer':
         this.summary = a.summary;
-        this.inspect(tenant, route, version, false);
         this.send(a.status, this.headers(version), a.body);
         if (a.status < 300) this.offerCapture(tenant);
         break;
@@ -250,10 +284,7 @@ export class ChatExchange {
         this.ttfbMs = a.ttfbMs;
         this.status = 200;
         this.errorType = a.errorType;
-        if (a.errorType === null) {
-          this.inspect(tenant, route, version, true);
-          this.offerCapture(tenant);
-        }
+        if (a.errorType === null) this.offerCapture(tenant);
         break;
       case 'upstream_status': {
         this.errorType = `upstream_${a.status}`;
@@ -278,6 +309,11 @@ export class ChatExchange {
         this.status = 499;
         this.errorType = 'client_closed';
         return;
+      case 'rejected':
+        // enforce() answers every rejected stream with stable's answer or a correction.
+        throw new GatewayError(500, 'internal', 'a rejected stream was left unanswered', {
+          code: 'internal_error',
+        });
     }
     if (shadowTo && this.errorType === null) this.offerShadow(route, version, shadowTo);
   }
@@ -289,25 +325,193 @@ export class ChatExchange {
     this.d.capture.capture(tenant.tenant.id, view.body, this.summary, this.wire.kind);
   }
 
-  private inspect(tenant: TenantRoute, route: ChannelRoute, version: ModelVersion, stream: boolean): void {
-    if (this.summary.toolCalls.length === 0) return;
-    const contracts =
-      version.id === route.stable.id
-        ? route.stableContracts
-        : version.id === route.candidate?.id
-          ? route.candidateContracts
-          : NO_CONTRACTS;
-    if (contracts.size === 0) return;
-    this.d.inspector.inspect({
-      tenant,
-      channel: route.binding.channel,
-      version,
-      cohort: cohortOf(route, version),
+  /**
+   * The contracts an answer must meet: those registered for the version that answered. A candidate
+   * with none of its own is held to stable's: the tenant's tool executor does not change with the
+   * model, so an upgrade must not switch validation off.
+   */
+  private contractsOf(route: ChannelRoute, version: ModelVersion): ReadonlyMap<string, Contract> {
+    if (version.id === route.stable.id) return route.stableContracts;
+    if (version.id !== route.candidate?.id) return NO_CONTRACTS;
+    return route.candidateContracts.size > 0 ? route.candidateContracts : route.stableContracts;
+  }
+
+  private policyContext(
+    route: ChannelRoute,
+    version: ModelVersion,
+    contracts: ReadonlyMap<string, Contract>,
+    sent: boolean,
+  ): PolicyContext {
+    const tenant = this.tenant as TenantRoute;
+    return {
+      tenantId: tenant.tenant.id,
+      versionId: version.id,
+      requestId: this.requestId,
+      policy: tenant.failurePolicy,
       contracts,
-      toolCalls: this.summary.toolCalls,
-      wire: this.wire.kind,
-      stream,
-    });
+      candidate: version.id !== route.stable.id,
+      sent,
+    };
+  }
+
+  /**
+   * Applies the tenant's contracts to the routed answer: a plain answer is checked whole before
+   * it is sent; a stream had its tool calls held and decided by `holdFor` during the relay and
+   * only its text format is left to record. Returns the attempt to finish with (stable's after
+   * a fallback); `correction` is set when the agent gets the self-correction error instead.
+   */
+  private async enforce(
+    tenant: TenantRoute,
+    route: ChannelRoute,
+    version: ModelVersion,
+    a: Attempt,
+    shadowing: boolean,
+  ): Promise<Attempt> {
+    if (
+      (a.kind === 'answer' && a.status < 300) ||
+      a.kind === 'rejected' ||
+      (a.kind === 'relayed' && a.errorType === null)
+    )
+      this.observeCohort(tenant, route, version, a.summary);
+    if (a.kind === 'rejected') {
+      if (a.reason === 'fallback') return this.fallBack(route, a, a.errors, shadowing);
+      this.correction = this.wire.toolCallErrorResponse(a.errors);
+      return a;
+    }
+    const contracts = this.contractsOf(route, version);
+    const set = contractSetOf(contracts);
+    if (!set.tools && set.formats.length === 0) return a;
+    if (a.kind === 'relayed') {
+      if (a.errorType === null && a.summary.toolCalls.length === 0) {
+        const format = checkFormat(contracts, a.summary.text);
+        if (format)
+          this.d.enforcer.decide(
+            this.policyContext(route, version, contracts, true),
+            NOTHING,
+            format.valid,
+            this.validation,
+          );
+      }
+      return a;
+    }
+    if (a.kind !== 'answer' || a.status >= 300) return a;
+    const check = checkToolCalls(contracts, a.summary.toolCalls);
+    const format = a.summary.toolCalls.length === 0 ? checkFormat(contracts, a.summary.text) : null;
+    const v = this.d.enforcer.decide(
+      this.policyContext(route, version, contracts, false),
+      check,
+      format ? format.valid : null,
+      this.validation,
+    );
+    switch (v.action) {
+      case 'release':
+        return a;
+      case 'coerce':
+        return {
+          ...a,
+          body: Buffer.from(this.wire.withToolArguments(JSON.parse(a.body.toString('utf8')), v.replace)),
+        };
+      case 'error':
+        this.correction = this.wire.toolCallErrorResponse(v.errors);
+        return a;
+      case 'fallback':
+        return this.fallBack(route, a, v.errors, shadowing);
+    }
+  }
+
+  /**
+   * Policy `fallback`: the same request goes to stable, whose answer is checked too (recorded
+   * in the counters; it is passed either way, being the baseline). With stable unavailable the
+   * agent gets the self-correction error, or the candidate's answer when only its format failed.
+   */
+  private async fallBack(
+    route: ChannelRoute,
+    candidate: Attempt,
+    errors: SelfCorrectionError[],
+    shadowing: boolean,
+  ): Promise<Attempt> {
+    if (this.abort.aborted || !this.admit(route.stable)) {
+      if (errors.length > 0) {
+        this.correction = this.wire.toolCallErrorResponse(errors);
+        this.validation.act('error');
+      }
+      return candidate;
+    }
+    this.fallback = 'tool_call_invalid';
+    const stableRecord = new ValidationRecord();
+    const b = await this.attempt(route.stable, shadowing, stableRecord);
+    if (b.kind === 'answer' && b.status < 300) {
+      const contracts = route.stableContracts;
+      const check = checkToolCalls(contracts, b.summary.toolCalls);
+      const format = b.summary.toolCalls.length === 0 ? checkFormat(contracts, b.summary.text) : null;
+      this.d.enforcer.decide(
+        this.policyContext(route, route.stable, contracts, false),
+        check,
+        format ? format.valid : null,
+        stableRecord,
+      );
+    }
+    if (stableRecord.invalid > 0 || stableRecord.formatValid === false) {
+      this.d.enforcer.counters.stableInvalidAfterFallback++;
+      this.d.logger.info(
+        { requestId: this.requestId, versionId: route.stable.id, invalidKinds: stableRecord.invalidKinds },
+        'stable answer after a contract fallback breaks the contracts too; passed as the baseline',
+      );
+    }
+    return b;
+  }
+
+  /** For a stream of a version with tool contracts: how each completed group of tool calls is decided. */
+  private holdFor(
+    route: ChannelRoute,
+    version: ModelVersion,
+    record: ValidationRecord,
+  ): DecideHeld | undefined {
+    const contracts = this.contractsOf(route, version);
+    if (!contractSetOf(contracts).tools) return undefined;
+    return (summary, from, sent) => {
+      const check = checkToolCalls(contracts, summary.toolCalls, from);
+      const v = this.d.enforcer.decide(
+        this.policyContext(route, version, contracts, sent),
+        check,
+        null,
+        record,
+      );
+      switch (v.action) {
+        case 'release':
+          return v;
+        case 'coerce':
+          return { action: 'replace', replace: v.replace };
+        case 'fallback':
+          return { action: 'reject', reason: 'fallback', errors: v.errors };
+        case 'error':
+          return sent
+            ? { action: 'end', event: this.wire.toolCallErrorEvent(v.errors) }
+            : { action: 'reject', reason: 'error', errors: v.errors };
+      }
+    };
+  }
+
+  /** Feeds the answer's shape into the channel's cohort statistics while it has a candidate. */
+  private observeCohort(
+    tenant: TenantRoute,
+    route: ChannelRoute,
+    version: ModelVersion,
+    summary: ResponseSummary,
+  ): void {
+    const candidate = route.candidate;
+    if (!candidate || (version.id !== candidate.id && version.id !== route.stable.id)) return;
+    this.d.drift.recordCohort(
+      tenant.tenant.id,
+      route.binding.channel,
+      route.stable.id,
+      candidate.id,
+      version.id === candidate.id ? 'canary' : 'control',
+      {
+        toolCalls: summary.toolCalls.map((c) => ({ name: c.name, argumentsText: c.arguments, id: c.id })),
+        text: summary.text,
+      },
+    );
   }
 
   /** The candidate to mirror this request to, when the binding is in shadow and this request is sampled. */
@@ -433,12 +637,12 @@ export class ChatExchange {
       promptHash: this.promptHash(),
       shadowed: this.shadowed,
       taskId: this.taskId,
-      toolCallsChecked: 0,
-      toolCallsInvalid: 0,
-      invalidKinds: [],
-      toolCallsCoerced: 0,
-      formatValid: null,
-      policyAction: null,
+      toolCallsChecked: this.validation.checked,
+      toolCallsInvalid: this.validation.invalid,
+      invalidKinds: this.validation.invalidKinds,
+      toolCallsCoerced: this.validation.coerced,
+      formatValid: this.validation.formatValid,
+      policyAction: this.validation.policyAction,
     });
   }
 }

@@ -84,6 +84,42 @@ export const GatewayConfigSchema = section(
       'shadow mode: mirroring requests to the candidate',
     ),
     telemetry: section(batching(D.telemetry), 'per-request telemetry events'),
+    validation: section(
+      {
+        coercionCap: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: D.validation.coercionCap,
+          description:
+            "highest share of a tenant's tool calls on one version that coercion may repair (policy coerce); crossing it stops coercion and raises a regression signal",
+        }),
+        coercionWindowMs: ms(D.validation.coercionWindowMs, 'sliding window of the coercion rate'),
+        coercionMinCalls: count(D.validation.coercionMinCalls, "floor of the coercion rate's denominator"),
+      },
+      'tool-call and output-format contracts on the request path',
+    ),
+    drift: section(
+      { flushIntervalMs: ms(D.drift.flushIntervalMs, 'how often drift profiles are saved') },
+      'drift profiles of candidates (shadow pairs, canary vs control)',
+    ),
+    judge: section(
+      {
+        versionId: Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()], {
+          default: D.judge.versionId,
+          description: 'the pinned judge model version for shadow pairs; null: no judging',
+        }),
+        sampleRate: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: D.judge.sampleRate,
+          description: 'share of shadow pairs the judge scores',
+        }),
+        concurrency: count(D.judge.concurrency, 'judge calls in flight at once', 1_000),
+        queueSize: count(D.judge.queueSize, 'judge calls waiting at most; beyond it they are dropped'),
+        timeoutMs: ms(D.judge.timeoutMs, 'deadline of one judge call'),
+      },
+      'judge similarity of sampled shadow pairs (off the response path)',
+    ),
     pins: section(
       {
         cacheSize: count(DEFAULT_PIN_STORE_CONFIG.cacheSize, 'session pins held in memory per process'),

@@ -34,6 +34,28 @@ export interface GatewayConfig {
     timeoutMs: number;
   };
   telemetry: BatchingOptions;
+  /** The schema compatibility layer on the request path. */
+  validation: {
+    /** Highest share of a tenant's calls on one version that coercion may repair (policy `coerce`). */
+    coercionCap: number;
+    /** Sliding window the coercion rate is measured over. */
+    coercionWindowMs: number;
+    /** Floor of the coercion rate's denominator (a small tenant's first calls). */
+    coercionMinCalls: number;
+  };
+  /** Drift profiles (shadow pairs, canary vs control): how often they are saved. */
+  drift: { flushIntervalMs: number };
+  /** Judge similarity on sampled shadow pairs (only with a judge score sink). */
+  judge: {
+    /** The pinned judge model version, unless the deployment resolves one per tenant; null = no judging. */
+    versionId: string | null;
+    /** Share of shadow pairs judged, 0 to 1. */
+    sampleRate: number;
+    concurrency: number;
+    /** Judge calls waiting at most; beyond it they are dropped and counted. */
+    queueSize: number;
+    timeoutMs: number;
+  };
 }
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
@@ -66,12 +88,15 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
   },
   // 250 rows is one INSERT statement; smaller writes keep each synchronous SQLite call short.
   telemetry: { capacity: 50_000, batchSize: 250, flushIntervalMs: 1_000 },
+  validation: { coercionCap: 0.02, coercionWindowMs: 3600_000, coercionMinCalls: 100 },
+  drift: { flushIntervalMs: 10_000 },
+  judge: { versionId: null, sampleRate: 0.05, concurrency: 2, queueSize: 100, timeoutMs: 30_000 },
 };
 
-export type GatewayConfigInput = Partial<Omit<GatewayConfig, 'breaker' | 'shadow' | 'telemetry'>> & {
-  breaker?: Partial<GatewayConfig['breaker']>;
-  shadow?: Partial<GatewayConfig['shadow']>;
-  telemetry?: Partial<GatewayConfig['telemetry']>;
+type Sections = 'breaker' | 'shadow' | 'telemetry' | 'validation' | 'drift' | 'judge';
+
+export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
+  [K in Sections]?: Partial<GatewayConfig[K]>;
 };
 
 /** Drops undefined fields, so a caller passing `{ x: undefined }` keeps the default of x. */
@@ -82,12 +107,15 @@ function defined<T extends object>(o: T | undefined): Partial<T> {
 /** Fills in defaults, one level deep. */
 export function resolveGatewayConfig(input: GatewayConfigInput = {}): GatewayConfig {
   const d = DEFAULT_GATEWAY_CONFIG;
-  const { breaker, shadow, telemetry, ...top } = input;
+  const { breaker, shadow, telemetry, validation, drift, judge, ...top } = input;
   return {
     ...d,
     ...defined(top),
     breaker: { ...d.breaker, ...defined(breaker) },
     shadow: { ...d.shadow, ...defined(shadow) },
     telemetry: { ...d.telemetry, ...defined(telemetry) },
+    validation: { ...d.validation, ...defined(validation) },
+    drift: { ...d.drift, ...defined(drift) },
+    judge: { ...d.judge, ...defined(judge) },
   };
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { compareResponses } from '../contracts/drift-compare.js';
 import { HttpProviderClient } from '../providers/http-provider-client.js';
 import type { ProviderClient } from '../providers/provider-types.js';
 import type { RoutingSnapshot } from '../registry/routing-snapshot.js';
@@ -6,6 +7,8 @@ import type { Clock } from '../shared/clock.js';
 import { BatchingSink, type SinkStats } from '../telemetry/batching-sink.js';
 import type { TelemetryEvent, TelemetryEventStore } from '../telemetry/telemetry-event.js';
 import { BreakerRegistry, type BreakerState } from './circuit-breaker.js';
+import type { DriftProfileStore } from './drift/drift-store.js';
+import { type DriftProfileReader, DriftTracker } from './drift/drift-tracker.js';
 import type { FeedbackStore } from './feedback/feedback-store.js';
 import { type GatewayConfig, type GatewayConfigInput, resolveGatewayConfig } from './gateway-config.js';
 import { type GatewayCounters, type GatewayLogger, newCounters } from './gateway-types.js';
@@ -13,15 +16,12 @@ import type { ComponentHealth } from './health.js';
 import type { PinStoreStats, SessionPinStore } from './pins/session-pin-store.js';
 import { gatewayRoutes } from './routes.js';
 import { Router } from './routing/router.js';
+import { ShadowJudge, type ShadowJudgeDeps } from './shadow/shadow-judge.js';
 import { ShadowRunner, type ShadowStats } from './shadow/shadow-runner.js';
-import type { ShadowResultSink } from './shadow/shadow-sink.js';
-import {
-  noCapture,
-  passThroughInspector,
-  type ToolCallInspector,
-  type TrafficCapture,
-} from './tool-call-check.js';
+import type { ShadowResult, ShadowResultSink, ShadowSide } from './shadow/shadow-sink.js';
+import { noCapture, type TrafficCapture } from './tool-call-check.js';
 import { UpstreamCaller } from './upstream-call.js';
+import { ContractEnforcer, type ValidationCounters } from './validation/contract-enforcer.js';
 
 export interface GatewayDeps {
   /** The routing snapshot source (the SnapshotManager); read once per request, never the database. */
@@ -37,8 +37,10 @@ export interface GatewayDeps {
   provider?: ProviderClient;
   /** Where `env:NAME` credentials are read from; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
-  /** The tool-call contract seam; passes everything until policies exist. */
-  inspector?: ToolCallInspector;
+  /** Where drift profiles are saved; without it they live in this process's memory only. */
+  drift?: DriftProfileStore;
+  /** Judge similarity of sampled shadow pairs; without it nothing is judged. */
+  judge?: ShadowJudgeDeps;
   /** Offered every successful answer, for opt-in traffic capture (BETS). */
   capture?: TrafficCapture;
   /** Uniform in [0, 1), for shadow sampling. */
@@ -55,6 +57,8 @@ export interface GatewayStats {
   counters: GatewayCounters;
   telemetry: SinkStats;
   shadow: ShadowStats;
+  validation: ValidationCounters;
+  judge: ReturnType<ShadowJudge['stats']> | null;
   pins: PinStoreStats;
   breakers: Array<{ versionId: string; state: BreakerState }>;
 }
@@ -65,6 +69,10 @@ export interface Gateway {
   config: GatewayConfig;
   /** The pooled upstream client; other callers of providers (BETS runs) share its connections. */
   provider: ProviderClient;
+  /** Drift profiles per tenant and channel, for the admin API and the rollback controller. */
+  drift: DriftProfileReader;
+  /** The coercion ledger's raised regression signals (tenant and version over the cap). */
+  coercionSignals(): ReturnType<ContractEnforcer['ledger']['signals']>;
   health(): GatewayHealth;
   stats(): GatewayStats;
   /** Waits for queued shadow calls and writes buffered telemetry and shadow results (tests; shutdown). */
@@ -81,6 +89,13 @@ function throttled(logger: GatewayLogger, msg: string, everyMs = 30_000): (err: 
     if (now - last < everyMs) return;
     last = now;
     logger.warn({ err }, msg);
+  };
+}
+
+function observed(side: ShadowSide) {
+  return {
+    toolCalls: side.toolCalls.map((c) => ({ name: c.name, argumentsText: c.arguments, id: c.id })),
+    text: side.text,
   };
 }
 
@@ -103,12 +118,44 @@ export function createGateway(deps: GatewayDeps): Gateway {
     config.telemetry,
     throttled(deps.logger, 'telemetry events could not be written; they are dropped and counted'),
   );
+  const drift = new DriftTracker(deps.drift ?? null, {
+    flushIntervalMs: config.drift.flushIntervalMs,
+    now: () => deps.clock.now(),
+    onError: throttled(deps.logger, 'drift profiles could not be saved; they are kept and retried'),
+  });
+  drift.start();
+  const random = deps.random ?? Math.random;
+  const judge = deps.judge
+    ? new ShadowJudge(
+        provider,
+        deps.snapshots,
+        config.judge,
+        deps.judge,
+        random,
+        config.maxResponseBytes,
+        throttled(deps.logger, 'a judge call on a shadow pair failed'),
+      )
+    : null;
+  const onPair = (pair: ShadowResult) => {
+    if (pair.candidate.error === null && pair.candidate.status === 200) {
+      drift.recordPair(
+        pair.tenantId,
+        pair.channel,
+        pair.stable.versionId,
+        pair.candidate.versionId,
+        compareResponses(observed(pair.stable), observed(pair.candidate)),
+      );
+    }
+    judge?.offer(pair);
+  };
   const shadow = new ShadowRunner(
     caller,
     deps.shadow,
     config.shadow,
     throttled(deps.logger, 'shadow results could not be written; they are dropped and counted'),
+    onPair,
   );
+  const enforcer = new ContractEnforcer(config.validation, deps.clock, deps.logger);
   const breakers = new BreakerRegistry(config.breaker, deps.clock);
   const counters = newCounters();
   const exchange = {
@@ -118,11 +165,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     caller,
     shadow,
     telemetry,
-    inspector: deps.inspector ?? passThroughInspector,
+    enforcer,
+    drift,
     capture: deps.capture ?? noCapture,
     clock: deps.clock,
     config,
-    random: deps.random ?? Math.random,
+    random,
     counters,
     logger: deps.logger,
   };
@@ -151,21 +199,29 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }),
     config,
     provider,
+    drift,
+    coercionSignals: () => enforcer.ledger.signals(),
     health,
     stats: () => ({
       counters,
       telemetry: telemetry.stats(),
       shadow: shadow.stats(),
+      validation: enforcer.counters,
+      judge: judge?.stats() ?? null,
       pins: deps.pins.stats(),
       breakers: breakers.notClosed(),
     }),
     async settle() {
       await shadow.settle();
+      await judge?.settle();
       await telemetry.flush();
+      await drift.flush();
     },
     async close() {
       await shadow.close();
+      await judge?.close();
       await telemetry.close();
+      await drift.close();
       await provider.close();
     },
   };

@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { SelfCorrectionError } from '../contracts/self-correction.js';
 import type { AbortHandle, Cancellation } from '../providers/abort-handle.js';
 import { toUpstreamError } from '../providers/http-provider-client.js';
 import {
@@ -12,6 +13,7 @@ import { discardBody, readBody, tryParseJson } from '../providers/read-body.js';
 import { SseFramer, SseOverflowError } from '../providers/sse-framer.js';
 import type { ModelVersion } from '../registry/types.js';
 import { GatewayError } from './gateway-error.js';
+import { type DecideHeld, type HoldStep, ToolCallHold } from './validation/tool-call-hold.js';
 import type { RequestView, ResponseSummary, WireFormat } from './wire/wire-format.js';
 
 /**
@@ -21,6 +23,8 @@ import type { RequestView, ResponseSummary, WireFormat } from './wire/wire-forma
  *   upstream_status  the provider answered an error status, not yet sent
  *   failed           no usable answer (transport, timeout, malformed), nothing sent
  *   aborted          the client went away
+ *   rejected         a stream whose held tool calls broke the tenant's contracts before anything
+ *                    was sent: the exchange falls back or answers the self-correction error
  * Only `relayed` has written to the client; every other attempt can still fall back.
  */
 export type Attempt =
@@ -28,7 +32,13 @@ export type Attempt =
   | { kind: 'relayed'; summary: ResponseSummary; errorType: string | null; ttfbMs: number }
   | { kind: 'upstream_status'; status: number; body: Buffer; retryAfterMs: number | null }
   | { kind: 'failed'; error: GatewayError; errorType: string }
-  | { kind: 'aborted' };
+  | { kind: 'aborted' }
+  | {
+      kind: 'rejected';
+      summary: ResponseSummary;
+      reason: 'fallback' | 'error';
+      errors: SelfCorrectionError[];
+    };
 
 export interface CallInput {
   wire: WireFormat;
@@ -49,6 +59,8 @@ export interface RelayInput extends CallInput {
   holdLeadingError: boolean;
   /** performance.now() when the request arrived, for time to first byte. */
   t0: number;
+  /** Hold tool-call events until each group of calls is complete and decided (needs `collect`). */
+  hold?: DecideHeld | undefined;
 }
 
 export interface UpstreamCallerOptions {
@@ -148,13 +160,21 @@ export class UpstreamCaller {
 
     const framer = new SseFramer(this.opts.maxEventBytes);
     const observer = wire.observer(input.collect);
+    const hold = input.hold ? new ToolCallHold(wire, observer, input.hold) : null;
     let committed = false;
     let ttfbMs = 0;
     let forwarded = 0;
     let terminal = false;
     let upstreamError = false;
     let problem: GatewayError | null = null;
+    let stop: Exclude<HoldStep, { kind: 'send' }> | null = null;
     const bad = (message: string, code: string) => new GatewayError(502, 'upstream', message, { code });
+    const commit = () => {
+      if (committed) return;
+      res.writeHead(200, { ...input.headers(), 'content-type': type, 'cache-control': 'no-cache' });
+      committed = true;
+      ttfbMs = performance.now() - input.t0;
+    };
     try {
       for await (const chunk of up.body) {
         // After the end event the client is done; the rest is drained so the connection is reused.
@@ -162,18 +182,22 @@ export class UpstreamCaller {
         const { complete, events } = framer.push(chunk as Buffer);
         if (!complete) continue;
         let cut = complete.length;
-        for (const ev of events) {
+        // With a hold, what goes out is decided event by event (held, released, replaced).
+        const out: Buffer[] = [];
+        for (let i = 0; i < events.length; i++) {
+          const ev = events[i] as (typeof events)[number];
           if (terminal) {
             cut = ev.start;
             break;
           }
           const verdict = observer.accept(ev);
+          const nothingSent = hold ? !hold.sent : forwarded === 0;
           if (verdict === 'malformed') {
             problem = bad(
               `the provider of ${version.id} sent a malformed stream event`,
               'upstream_bad_stream',
             );
-          } else if (verdict === 'error' && forwarded === 0 && input.holdLeadingError) {
+          } else if (verdict === 'error' && nothingSent && input.holdLeadingError) {
             problem = bad(
               `the provider of ${version.id} failed at the start of the stream`,
               'upstream_stream_error',
@@ -186,21 +210,40 @@ export class UpstreamCaller {
           if (verdict === 'error') upstreamError = true;
           else if (verdict === 'terminal') terminal = true;
           forwarded++;
-        }
-        if (cut > 0) {
-          if (!committed) {
-            res.writeHead(200, { ...input.headers(), 'content-type': type, 'cache-control': 'no-cache' });
-            committed = true;
-            ttfbMs = performance.now() - input.t0;
+          if (!hold) continue;
+          const bytes = complete.subarray(ev.start, events[i + 1]?.start ?? complete.length);
+          // An upstream error event goes out as it is; held tool calls it interrupted are dropped.
+          const step: HoldStep =
+            verdict === 'error' ? { kind: 'send', bytes: [bytes] } : hold.push(ev, bytes);
+          if (step.kind !== 'send') {
+            stop = step;
+            break;
           }
+          if (step.bytes.length > 0) {
+            out.push(...step.bytes);
+            hold.sent = true;
+          }
+        }
+        if (hold) {
+          if (stop?.kind === 'end') {
+            commit();
+            res.end(Buffer.concat([...out, ...stop.bytes, Buffer.from(stop.event)]));
+          } else if (out.length > 0) {
+            commit();
+            const bytes = out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+            if (terminal) res.end(bytes);
+            else if (!res.write(bytes)) await drained(res);
+          }
+        } else if (cut > 0) {
+          commit();
           const bytes = cut === complete.length ? complete : complete.subarray(0, cut);
           // With the end event in hand, the last bytes and the end of the response go out together.
           if (terminal) res.end(bytes);
           else if (!res.write(bytes)) await drained(res);
         }
-        if (problem) break;
+        if (problem || stop) break;
       }
-      if (!problem && !terminal) {
+      if (!problem && !terminal && !stop) {
         problem = bad(
           `the stream from ${version.id} ended before its end event`,
           'upstream_truncated_stream',
@@ -215,6 +258,17 @@ export class UpstreamCaller {
         if (f.kind !== 'failed') return f;
         problem = f.error;
       }
+    }
+    if (stop) {
+      up.body.destroy();
+      if (stop.kind === 'reject')
+        return { kind: 'rejected', summary: observer.summary(), reason: stop.reason, errors: stop.errors };
+      return {
+        kind: 'relayed',
+        summary: observer.summary(),
+        errorType: 'tool_call_invalid_in_stream',
+        ttfbMs,
+      };
     }
     if (problem) {
       up.body.destroy();

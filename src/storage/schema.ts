@@ -1,4 +1,5 @@
 import { BETS_MIGRATIONS } from '../bets/bets-migrations.js';
+import { DRIFT_MIGRATION } from '../gateway/drift/drift-migration.js';
 import { GATEWAY_MIGRATION } from '../gateway/migration.js';
 import { CLASSIFICATION_MIGRATION } from '../rollout/classification/classification-migration.js';
 import { ROLLOUT_MIGRATION } from '../rollout/rollout-migration.js';
@@ -74,4 +75,5 @@ export const MIGRATIONS: readonly Migration[] = [
   CLASSIFICATION_MIGRATION,
   TELEMETRY_ROLLUPS_MIGRATION,
   TELEMETRY_EVENTS_PARTITIONED_MIGRATION,
+  DRIFT_MIGRATION,
 ];

@@ -60,6 +60,8 @@ export class ShadowRunner {
     store: ShadowResultSink,
     private readonly cfg: GatewayConfig['shadow'],
     onError?: (err: unknown) => void,
+    /** Shown every finished pair (drift comparison, judge sampling); must not block. */
+    private readonly onPair: (pair: ShadowResult) => void = () => {},
   ) {
     this.queue = new BoundedWorkQueue((job) => this.run(job), {
       capacity: cfg.queueSize,
@@ -102,7 +104,7 @@ export class ShadowRunner {
         signal: deadline,
       })
       .finally(() => clearTimeout(timer));
-    this.sink.push({
+    const pair: ShadowResult = {
       id: newId('shd'),
       atMs: job.atMs,
       tenantId: job.tenantId,
@@ -113,6 +115,8 @@ export class ShadowRunner {
       wire: job.wire.kind,
       stable: job.stable,
       candidate: sideOf(job.candidate, attempt, performance.now() - t0),
-    });
+    };
+    this.sink.push(pair);
+    this.onPair(pair);
   }
 }

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { createHttpApp, type HttpApp } from '../../http/create-http-app.js';
 import { InProcessChangeBus } from '../../registry/change-bus.js';
-import type { ChannelBind, ModelCreate } from '../../registry/inputs.js';
+import type { ChannelBind, ContractCreate, ModelCreate } from '../../registry/inputs.js';
 import { type ChangeContext, RegistryService } from '../../registry/registry-service.js';
 import { SnapshotManager } from '../../registry/snapshot-manager.js';
 import { SqlRegistryStore } from '../../registry/sql-registry-store.js';
@@ -12,12 +12,15 @@ import { MIGRATIONS } from '../../storage/schema.js';
 import { SqliteDatabase } from '../../storage/sqlite-database.js';
 import { SqlTelemetryEventStore } from '../../telemetry/sql-telemetry-store.js';
 import type { TelemetryEventStore } from '../../telemetry/telemetry-event.js';
+import { SqlDriftProfileStore } from '../drift/drift-store.js';
 import { SqlFeedbackStore } from '../feedback/feedback-store.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import type { GatewayConfigInput } from '../gateway-config.js';
+import type { GatewayLogger } from '../gateway-types.js';
 import { MemoryPinStore } from '../pins/memory-pin-store.js';
 import type { SessionPinStore } from '../pins/session-pin-store.js';
 import { SqlPinPersistence } from '../pins/sql-pin-persistence.js';
+import type { ShadowJudgeDeps } from '../shadow/shadow-judge.js';
 import { SqlShadowResultSink } from '../shadow/shadow-sink.js';
 import type { TrafficCapture } from '../tool-call-check.js';
 
@@ -26,6 +29,7 @@ export interface TenantSpec {
   frozen?: boolean;
   channels: Array<Omit<ChannelBind, 'reason'>>;
   failurePolicy?: FailurePolicy;
+  contracts?: Array<Omit<ContractCreate, 'reason'>>;
 }
 
 export interface HarnessOptions {
@@ -40,6 +44,9 @@ export interface HarnessOptions {
   telemetryStore?: TelemetryEventStore;
   env?: NodeJS.ProcessEnv;
   capture?: TrafficCapture;
+  judge?: ShadowJudgeDeps;
+  /** Defaults to a silent pino logger. */
+  logger?: GatewayLogger;
 }
 
 export interface Harness {
@@ -87,6 +94,7 @@ export async function startGatewayHarness(opts: HarnessOptions): Promise<Harness
     });
     keys[t.id] = (await registry.createApiKey(ctx, t.id, { label: 'test' })).secret;
     for (const c of t.channels) await registry.bindChannel(ctx, t.id, c);
+    for (const c of t.contracts ?? []) await registry.registerContract(ctx, t.id, c);
   }
   const snapshots = new SnapshotManager({
     store,
@@ -97,7 +105,7 @@ export async function startGatewayHarness(opts: HarnessOptions): Promise<Harness
   });
   await snapshots.start();
 
-  const logger = pino({ level: 'silent' });
+  const silent = pino({ level: 'silent' });
   let pins = opts.pins;
   if (!pins) {
     const memory = new MemoryPinStore({
@@ -118,14 +126,16 @@ export async function startGatewayHarness(opts: HarnessOptions): Promise<Harness
     telemetry: opts.telemetryStore ?? telemetry,
     feedback,
     shadow,
-    logger,
+    drift: new SqlDriftProfileStore(db),
+    logger: opts.logger ?? silent,
     clock,
+    ...(opts.judge ? { judge: opts.judge } : {}),
     ...(opts.gateway ? { config: opts.gateway } : {}),
     ...(opts.random ? { random: opts.random } : {}),
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.capture ? { capture: opts.capture } : {}),
   });
-  const http = await createHttpApp({ logger, bodyLimitBytes: gateway.config.bodyLimitBytes });
+  const http = await createHttpApp({ logger: silent, bodyLimitBytes: gateway.config.bodyLimitBytes });
   await http.register(gateway.plugin);
   const url = await http.listen({ host: '127.0.0.1', port: 0 });
   const pinStore = pins;

@@ -1,4 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import {
+  anthropicToolCallErrorEvent,
+  anthropicToolCallErrorResponse,
+} from '../../contracts/self-correction-wire.js';
 import type { SseEvent } from '../../providers/sse-framer.js';
 import type { GatewayError, GatewayErrorKind } from '../gateway-error.js';
 import { baseView, firstUser } from './request-view.js';
@@ -8,6 +12,7 @@ import {
   num,
   type ParsedToolCall,
   type ResponseSummary,
+  type StreamEventKind,
   type StreamObserver,
   str,
   type WireFormat,
@@ -34,6 +39,7 @@ function errorObject(err: GatewayError) {
  * `message_delta`, `message_stop`, `ping`, `error`), each with a JSON `data:`.
  */
 class AnthropicObserver implements StreamObserver {
+  lastKind: StreamEventKind = 'other';
   private text: string | null = null;
   private readonly calls: ParsedToolCall[] = [];
   /** Content-block index -> tool call, for routing `input_json_delta`s. */
@@ -52,13 +58,18 @@ class AnthropicObserver implements StreamObserver {
     }
     if (!isObject(data)) return 'malformed';
     const type = ev.event ?? str(data.type);
+    this.lastKind = 'other';
     switch (type) {
       case 'message_stop':
         return 'terminal';
       case 'error':
         return 'error';
       case 'message_start':
+        this.lastKind = 'preamble';
         if (isObject(data.message) && isObject(data.message.usage)) this.usage(data.message.usage);
+        return 'ok';
+      case 'ping':
+        this.lastKind = 'preamble';
         return 'ok';
       case 'message_delta':
         if (isObject(data.usage)) this.usage(data.usage);
@@ -67,7 +78,11 @@ class AnthropicObserver implements StreamObserver {
         this.blockStart(data);
         return 'ok';
       case 'content_block_delta':
+        this.lastKind = this.callAt.has(num(data.index) ?? -1) ? 'tool' : 'text';
         if (this.collect) this.blockDelta(data);
+        return 'ok';
+      case 'content_block_stop':
+        if (this.callAt.has(num(data.index) ?? -1)) this.lastKind = 'tool';
         return 'ok';
       default:
         return 'ok';
@@ -83,12 +98,16 @@ class AnthropicObserver implements StreamObserver {
     const block = data.content_block;
     if (!isObject(block)) return;
     if (block.type === 'tool_use') {
+      this.lastKind = 'tool';
       const call: ParsedToolCall = { id: str(block.id), name: str(block.name) ?? '', arguments: '' };
       this.calls.push(call);
       this.callAt.set(num(data.index) ?? -1, call);
-    } else if (this.collect && block.type === 'text' && typeof block.text === 'string' && block.text) {
-      this.text = (this.text ?? '') + block.text;
+      return;
     }
+    const text = block.type === 'text' && typeof block.text === 'string' ? block.text : '';
+    // An empty text block's start is not worth sending on its own; other blocks (thinking...) are content.
+    this.lastKind = text === '' && block.type === 'text' ? 'preamble' : 'text';
+    if (this.collect && text) this.text = (this.text ?? '') + text;
   }
 
   private blockDelta(data: Record<string, unknown>): void {
@@ -105,7 +124,10 @@ class AnthropicObserver implements StreamObserver {
   summary(): ResponseSummary {
     return {
       text: this.text,
-      toolCalls: this.calls,
+      // A streamed tool_use whose input is `{}` may come without any input_json_delta.
+      toolCalls: this.collect
+        ? this.calls.map((c) => (c.arguments === '' ? { ...c, arguments: '{}' } : c))
+        : this.calls,
       inputTokens: this.inputTokens,
       outputTokens: this.outputTokens,
     };
@@ -169,4 +191,51 @@ export const anthropicWire: WireFormat = {
 
   // The official SDK raises an APIError for an `error` event.
   streamError: (err) => `event: error\ndata: ${JSON.stringify(errorObject(err))}\n\n`,
+
+  toolCallErrorResponse: anthropicToolCallErrorResponse,
+  toolCallErrorEvent: anthropicToolCallErrorEvent,
+
+  withToolArguments(json, replace) {
+    let position = 0;
+    const content = isObject(json) && Array.isArray(json.content) ? json.content : [];
+    for (const block of content) {
+      if (!isObject(block) || block.type !== 'tool_use') continue;
+      if (replace.has(position)) block.input = replace.get(position);
+      position++;
+    }
+    return JSON.stringify(json);
+  },
+
+  rewriteToolEvents(events, first, replace) {
+    // Content-block index -> call position, for the tool_use blocks started among these events.
+    const positionOf = new Map<number, number>();
+    let next = first;
+    let out = '';
+    const emit = (type: string, data: unknown) => {
+      out += `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+    };
+    for (const ev of events) {
+      const data = JSON.parse(ev.data) as Record<string, unknown>;
+      const type = ev.event ?? str(data.type) ?? '';
+      const index = num(data.index) ?? -1;
+      if (
+        type === 'content_block_start' &&
+        isObject(data.content_block) &&
+        data.content_block.type === 'tool_use'
+      )
+        positionOf.set(index, next++);
+      const position = positionOf.get(index);
+      const replaced = position !== undefined && replace.has(position);
+      if (replaced && type === 'content_block_delta') continue;
+      if (replaced && type === 'content_block_stop') {
+        emit('content_block_delta', {
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'input_json_delta', partial_json: JSON.stringify(replace.get(position)) },
+        });
+      }
+      out += ev.event === null ? `data: ${ev.data}\n\n` : `event: ${ev.event}\ndata: ${ev.data}\n\n`;
+    }
+    return out;
+  },
 };

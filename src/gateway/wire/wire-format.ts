@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { SelfCorrectionError } from '../../contracts/self-correction.js';
+import type { WireResponse } from '../../contracts/self-correction-wire.js';
 import type { SseEvent } from '../../providers/sse-framer.js';
 import type { ProviderKind } from '../../registry/types.js';
 import type { GatewayError } from '../gateway-error.js';
@@ -38,8 +40,20 @@ export interface RequestView {
  */
 export type EventVerdict = 'ok' | 'terminal' | 'error' | 'malformed';
 
+/**
+ * What the last accepted event carried, for holding tool calls back in a stream:
+ *   preamble  nothing the client can act on yet (OpenAI's role chunk, Anthropic's message_start,
+ *             an empty text block's start, ping)
+ *   text      text (or other non-tool content) the client should see at once
+ *   tool      part of a tool call (its start, an arguments fragment, its block's stop)
+ *   other     anything else (finish reason, usage, message_delta, the end event)
+ */
+export type StreamEventKind = 'preamble' | 'text' | 'tool' | 'other';
+
 export interface StreamObserver {
   accept(ev: SseEvent): EventVerdict;
+  /** The kind of the event `accept` saw last (meaningful after an `ok` or `terminal` verdict). */
+  readonly lastKind: StreamEventKind;
   summary(): ResponseSummary;
 }
 
@@ -63,6 +77,24 @@ export interface WireFormat {
   errorBody(err: GatewayError): string;
   /** An in-stream error event, for failures after the client has received bytes. */
   streamError(err: GatewayError): string;
+  /** Contract failures (policy `error`) as a whole response: 422 in this format's error shape. */
+  toolCallErrorResponse(errors: readonly SelfCorrectionError[]): WireResponse;
+  /** Contract failures as an in-stream error event, once the client has received bytes. */
+  toolCallErrorEvent(errors: readonly SelfCorrectionError[]): string;
+  /**
+   * A complete JSON answer with some tool calls' arguments replaced (coercion). Keys are tool
+   * call positions as `summarize` lists them; values are the new arguments (JSON values).
+   */
+  withToolArguments(json: unknown, replace: ReadonlyMap<number, unknown>): string;
+  /**
+   * Held stream events (tool-call parts, in order) with some calls' arguments replaced. `first`
+   * is the position (as `summary().toolCalls` lists them) of the first call among the events.
+   */
+  rewriteToolEvents(
+    events: readonly SseEvent[],
+    first: number,
+    replace: ReadonlyMap<number, unknown>,
+  ): string;
 }
 
 export const EMPTY_SUMMARY: ResponseSummary = Object.freeze({
