@@ -11,6 +11,7 @@ import { createSessionPinStore } from '../gateway/pins/create-pin-store.js';
 import { SqlShadowResultSink } from '../gateway/shadow/shadow-sink.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { healthRoutes } from '../http/health-routes.js';
+import { metricsRoute } from '../http/metrics-route.js';
 import { HttpProviderClient } from '../providers/http-provider-client.js';
 import { type ChangeBus, InProcessChangeBus } from '../registry/change-bus.js';
 import { RedisChangeBus } from '../registry/redis-change-bus.js';
@@ -24,6 +25,8 @@ import { SqlClassificationStore } from '../rollout/classification/classification
 import { SqlRolloutStore } from '../rollout/sql-rollout-store.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import type { SqlDatabase } from '../storage/sql-database.js';
+import { createObservability } from '../telemetry/export/observability.js';
+import { rolloutPhaseCounts } from '../telemetry/export/rollout-phases.js';
 import { ObservedTelemetryStore } from '../telemetry/observed-store.js';
 import { TelemetryRetention } from '../telemetry/retention/telemetry-retention.js';
 import { RollupAggregator } from '../telemetry/rollups/rollup-aggregator.js';
@@ -99,6 +102,15 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     keepAliveTimeoutMs: config.gateway.keepAliveTimeoutMs,
     env,
   });
+  const rollouts = new SqlRolloutStore(db);
+  // Prometheus metrics and OpenTelemetry traces, derived from telemetry batches off the response path.
+  const observability = createObservability(config.observability, {
+    env,
+    versionLookup: (id) => snapshots.current().models.get(id),
+    telemetrySink: () => gateway.stats().telemetry,
+    rolloutPhases: rolloutPhaseCounts(rollouts),
+    onError: (err, source) => logger.warn({ err, source }, 'metrics source or OTLP export failed'),
+  });
   const bets = createBets({
     db,
     registry: store,
@@ -109,6 +121,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
       ? { rateLimits: { default: { requestsPerSecond: config.bets.requestsPerSecond } } }
       : {}),
     onError: (err, context) => logger.warn({ err, context }, 'bets'),
+    onVerdict: (v) => observability.recordVerdict(v),
   });
   await bets.start();
 
@@ -131,6 +144,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     (err) => logger.warn({ err }, 'telemetry rollups could not be written; kept for retry'),
   );
   telemetryStore.add(rollups);
+  for (const o of observability.observers) telemetryStore.add(o);
   const sqlFeedback = new SqlFeedbackStore(db);
   const feedback: FeedbackStore = {
     append: async (r) => {
@@ -168,7 +182,6 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     judge: { sink: rollups },
   });
 
-  const rollouts = new SqlRolloutStore(db);
   const classificationRecords = new SqlClassificationStore(db);
   const classification = new ClassificationService({
     registry,
@@ -215,6 +228,11 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
   });
 
   const http = await createHttpApp({ logger, bodyLimitBytes: config.server.bodyLimitBytes });
+  if (observability.metrics) {
+    await http.register(
+      metricsRoute({ metrics: observability.metrics, bearerToken: env.SWITCHYARD_METRICS_TOKEN }),
+    );
+  }
   await http.register(healthRoutes({ db, bus, snapshots, degraded: () => gateway.health().degraded }));
   await http.register(
     adminApi({
@@ -254,6 +272,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
       await gateway.close();
       // After the gateway, whose close flushed the last telemetry batch into the rollups.
       await rollups.close();
+      await observability.close();
       await retention.stop();
       await pins.close();
       await snapshots.stop();

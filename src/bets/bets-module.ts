@@ -11,7 +11,7 @@ import { ProviderCaller, type RetryPolicy } from './provider-caller.js';
 import { ProviderRateLimits, type RateLimitConfig, Semaphore } from './rate-limit.js';
 import type { ResultWriterOptions } from './result-writer.js';
 import { RunService } from './run-service.js';
-import type { AlertPort, AttemptResult } from './run-types.js';
+import type { AlertPort, AttemptResult, TenantVerdict } from './run-types.js';
 import { SqlBetsStore } from './sql-bets-store.js';
 import { SuiteService } from './suite-service.js';
 
@@ -38,6 +38,8 @@ export interface BetsOptions {
   resultBatch?: ResultWriterOptions;
   /** The notifier of gate alerts (alerts are recorded in the database either way). */
   alerts?: AlertPort;
+  /** Told of each tenant verdict after it is committed. */
+  onVerdict?: (v: TenantVerdict) => void;
 }
 
 /** Everything BETS is made of, wired; the composition root builds one per process. */
@@ -77,6 +79,7 @@ export function createBets(o: BetsOptions): Bets {
     ...(o.onResult ? { onResult: o.onResult } : {}),
     ...(o.resultBatch ? { resultBatch: o.resultBatch } : {}),
     ...(o.alerts ? { alerts: o.alerts } : {}),
+    ...(o.onVerdict ? { onVerdict: o.onVerdict } : {}),
   });
   const suites = new SuiteService(store, o.registry, runs, o.clock);
   const fleet = new FleetService(store, o.registry, runs, o.clock);

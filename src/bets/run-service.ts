@@ -44,6 +44,8 @@ export interface RunServiceDeps {
   onError?: (err: unknown, runId: string) => void;
   /** Told of each gate alert after it is recorded (the notifier, when there is one). */
   alerts?: AlertPort;
+  /** Told of each tenant verdict after it is committed (metrics, OpenTelemetry evaluation events). */
+  onVerdict?: (v: TenantVerdict) => void;
   onResult?: (r: AttemptResult) => void;
 }
 
@@ -378,6 +380,7 @@ export class RunService {
     );
     suiteIds.add(run.suiteId);
     let alert: Alert | undefined;
+    let decided: TenantVerdict | undefined;
     const ended = await store.finishRun(run.id, this.runnerId, { status, summary, error, at }, async (w) => {
       if (summary === null) return;
       const key = {
@@ -389,11 +392,19 @@ export class RunService {
       const runs = await w.latestRuns(run.tenantId, run.channel, run.candidateVersionId, run.upgradeId);
       const verdict = combineVerdict(key, [...suiteIds], runs, at);
       await w.upsertVerdict(verdict);
+      decided = verdict;
       if (verdict.outcome === 'fail' || verdict.outcome === 'error') {
         alert = gateAlert(verdict, run, at);
         await w.insertAlert(alert);
       }
     });
+    if (ended && decided) {
+      try {
+        this.deps.onVerdict?.(decided);
+      } catch (e) {
+        this.deps.onError?.(e, run.id);
+      }
+    }
     // Recorded with the verdict (an outbox the notifier can read); handed to the port after commit.
     if (ended && alert) {
       try {

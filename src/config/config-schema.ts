@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { GatewayConfigSchema } from '../gateway/gateway-config-schema.js';
+import { ObservabilityConfigSchema } from '../telemetry/export/observability-config.js';
 
 /**
  * The one configuration file (YAML), as a JSON Schema: validated once at start-up, then frozen.
@@ -156,6 +157,7 @@ export const ConfigSchema = Type.Object(
       },
       'telemetry rollups, retention and partition maintenance',
     ),
+    observability: ObservabilityConfigSchema,
     log: obj(
       {
         level: Type.Union(
@@ -181,4 +183,5 @@ export const ENVIRONMENT = {
   SWITCHYARD_REDIS_URL: 'Redis URL (sets cache.redisUrl)',
   SWITCHYARD_ADMIN_TOKEN: 'bootstrap operator token for the admin API (created or verified at start)',
   SWITCHYARD_PORT: 'overrides server.port',
+  SWITCHYARD_METRICS_TOKEN: 'when set, GET /metrics requires it as "Authorization: Bearer <token>"',
 } as const;
