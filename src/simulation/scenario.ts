@@ -14,7 +14,7 @@
  *     incidents:
  *       - { tenant: support-bot, version: assistant-2026-06, fromHour: 30, toolCallFailureRate: 0.1 }
  *   approvals:
- *     - { tenant: legal-summarizer, party: platform, by: alice, afterHours: 24 }
+ *     - { tenant: legal-summarizer, party: platform, by: alice, afterHours: 24, repeat: true }
  */
 import { readFile } from 'node:fs/promises';
 import { type Static, Type } from '@sinclair/typebox';
@@ -69,6 +69,8 @@ export const ScheduledApproval = Type.Object(
     by: Type.String({ minLength: 1, maxLength: 200 }),
     /** Hours after the upgrade starts; the approval is given to whatever stage is waiting then. */
     afterHours: Type.Number({ minimum: 0 }),
+    /** Keep approving every stage that waits for this party from then on (a diligent approver). */
+    repeat: Type.Boolean({ default: false }),
   },
   strict,
 );
