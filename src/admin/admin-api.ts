@@ -18,6 +18,7 @@ import { type MetricsRouteDeps, metricsRoutes } from './routes/metrics-routes.js
 import { modelRoutes } from './routes/model-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
+import { type UpgradeRouteDeps, upgradeRoutes } from './routes/upgrade-routes.js';
 
 export interface AdminApiDeps {
   registry: RegistryService;
@@ -33,6 +34,8 @@ export interface AdminApiDeps {
   classification?: ClassificationRouteDeps;
   /** Per-tenant behavioural metrics from the telemetry rollups. */
   metrics?: MetricsRouteDeps;
+  /** Upgrades, stage approvals and incident reports (the rollout controller's). */
+  upgrades?: UpgradeRouteDeps;
 }
 
 const PUBLIC = new Set(['/admin/v1/openapi.json']);
@@ -80,5 +83,6 @@ export const adminApi =
     if (deps.bets) await app.register(betsRoutes(deps.bets));
     if (deps.drift) await app.register(driftRoutes(deps.drift, deps.store));
     if (deps.classification) await app.register(classificationRoutes(deps.classification));
+    if (deps.upgrades) await app.register(upgradeRoutes(deps.upgrades));
     if (deps.metrics) await app.register(metricsRoutes(deps.metrics));
   };

@@ -19,17 +19,32 @@ import { RegistryService } from '../registry/registry-service.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import { SnapshotManager } from '../registry/snapshot-manager.js';
 import { SqlRegistryStore } from '../registry/sql-registry-store.js';
+import { BetsServicesGate } from '../rollout/bets-gate.js';
 import { ClassificationScheduler } from '../rollout/classification/classification-scheduler.js';
 import { ClassificationService } from '../rollout/classification/classification-service.js';
 import { SqlClassificationStore } from '../rollout/classification/classification-store.js';
+import { OutboxNotifier, RolloutController } from '../rollout/controller.js';
+import {
+  BoundedFailingCallSampler,
+  CombinedFailingCallSamples,
+  ShadowFailingCallSamples,
+  sampleOfInvalidCall,
+} from '../rollout/failing-call-samples.js';
+import { SqlIncidentStore } from '../rollout/incident.js';
+import { LeaderLease } from '../rollout/leader-lease.js';
+import { resolveWebhooks, SqlNotificationOutbox, WebhookDispatcher } from '../rollout/notifications.js';
+import { TelemetryCandidateSessions } from '../rollout/sessions.js';
 import { SqlRolloutStore } from '../rollout/sql-rollout-store.js';
+import { UpgradeService } from '../rollout/upgrade-service.js';
 import { type Clock, systemClock } from '../shared/clock.js';
+import { newId } from '../shared/ids.js';
 import type { SqlDatabase } from '../storage/sql-database.js';
 import { createObservability } from '../telemetry/export/observability.js';
 import { rolloutPhaseCounts } from '../telemetry/export/rollout-phases.js';
 import { ObservedTelemetryStore } from '../telemetry/observed-store.js';
 import { TelemetryRetention } from '../telemetry/retention/telemetry-retention.js';
 import { RollupAggregator } from '../telemetry/rollups/rollup-aggregator.js';
+import { RollupSignalSource } from '../telemetry/rollups/rollup-signal-source.js';
 import { SqlRollupStore } from '../telemetry/rollups/sql-rollup-store.js';
 import { SqlTelemetryEventStore } from '../telemetry/sql-telemetry-store.js';
 import { ensureAdminAccess } from './bootstrap-token.js';
@@ -52,6 +67,10 @@ export interface Switchyard {
   snapshots: SnapshotManager;
   gateway: Gateway;
   bets: Bets;
+  /** Layer 4: upgrades and the rollout controller (ticking on its own; `runOnce` for tests). */
+  upgrades: UpgradeService;
+  controller: RolloutController;
+  rollouts: SqlRolloutStore;
   http: HttpApp;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
@@ -103,6 +122,8 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     env,
   });
   const rollouts = new SqlRolloutStore(db);
+  // Failing tool calls the gateway saw, kept in memory for incident reports.
+  const failingCalls = new BoundedFailingCallSampler();
   // Prometheus metrics and OpenTelemetry traces, derived from telemetry batches off the response path.
   const observability = createObservability(config.observability, {
     env,
@@ -180,6 +201,8 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     shadow: new SqlShadowResultSink(db),
     drift: new SqlDriftProfileStore(db),
     judge: { sink: rollups },
+    onInvalidToolCall: (ctx, call) =>
+      failingCalls.record(ctx.tenantId, ctx.versionId, sampleOfInvalidCall(call, ctx.requestId, clock.now())),
   });
 
   const classificationRecords = new SqlClassificationStore(db);
@@ -208,6 +231,44 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
       })
     : undefined;
   classificationScheduler?.start();
+
+  // Layer 4: the rollout controller (one leader across processes), its webhooks and incidents.
+  const c = config.controller;
+  const outbox = new SqlNotificationOutbox(db);
+  const dispatcher = new WebhookDispatcher({
+    outbox,
+    endpoints: resolveWebhooks(c.webhooks, env),
+    clock,
+    onError: (err) => logger.warn({ err }, 'webhook delivery failed; retried with backoff'),
+  });
+  const incidents = new SqlIncidentStore(db);
+  const controller = new RolloutController(
+    {
+      rollouts,
+      registry,
+      registryStore: store,
+      clock,
+      lease: new LeaderLease(
+        db,
+        clock,
+        'rollout-controller',
+        `${hostname()}:${process.pid}:${newId('c')}`,
+        c.leaseMs,
+      ),
+      signals: new RollupSignalSource(rollupStore, clock),
+      bets: new BetsServicesGate({ store: bets.store, runs: bets.runs, withoutSuite: c.betsWithoutSuite }),
+      pins,
+      sessions: new TelemetryCandidateSessions(db),
+      incidents,
+      notifier: new OutboxNotifier(outbox, dispatcher.endpointIds()),
+      samples: new CombinedFailingCallSamples([new ShadowFailingCallSamples(db), failingCalls]),
+      onError: (err, where) => logger.error({ err, where }, 'rollout controller'),
+    },
+    { tickMs: c.tickMs, drainTimeoutMs: c.drainTimeoutMs, warmDays: c.warmDays },
+  );
+  const upgrades = new UpgradeService({ rollouts, registry: store, clock });
+  controller.start();
+  dispatcher.start();
 
   const auth = new AdminAuth(store, registry);
   const access = await ensureAdminAccess(config, env, auth, store);
@@ -244,6 +305,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
       classification: { service: classification, store },
       metrics: { rollups: rollupStore, store, clock },
       drift: gateway.drift,
+      upgrades: { upgrades, incidents },
     }),
     {
       prefix: '/admin/v1',
@@ -261,12 +323,17 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     snapshots,
     gateway,
     bets,
+    upgrades,
+    controller,
+    rollouts,
     http,
     async listen() {
       return http.listen({ host: config.server.host, port: config.server.port });
     },
     async close() {
       await http.close();
+      await controller.stop();
+      await dispatcher.stop();
       await classificationScheduler?.stop();
       await bets.close();
       await gateway.close();

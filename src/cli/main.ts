@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerClassifyCommands } from './commands/classify.js';
+import { registerUpgradeCommands } from './commands/upgrades.js';
 import { registerConfigCommands } from './config-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerServeCommand } from './serve-command.js';
@@ -21,6 +22,7 @@ registerSimulatorCommand(program);
 registerConfigCommands(program);
 // Before registerAdminCommands, which adds the global options to every admin command.
 registerClassifyCommands(program);
+registerUpgradeCommands(program);
 registerAdminCommands(program);
 
 try {

@@ -108,6 +108,61 @@ export const ConfigSchema = Type.Object(
       },
       'classification of tenants into rollout groups from their risk profiles',
     ),
+    controller: obj(
+      {
+        tickMs: Type.Integer({
+          minimum: 100,
+          maximum: 600_000,
+          default: 10_000,
+          description: 'how often the rollout controller runs a reconcile pass',
+        }),
+        leaseMs: Type.Integer({
+          minimum: 1_000,
+          maximum: 600_000,
+          default: 30_000,
+          description:
+            'the leader lease: one controller process acts at a time; a crashed leader is replaced after this long',
+        }),
+        drainTimeoutMs: Type.Integer({
+          minimum: 0,
+          maximum: 3_600_000,
+          default: 90_000,
+          description: 'a rollback lets sessions on the candidate finish this long before the hard cut',
+        }),
+        warmDays: Type.Number({
+          minimum: 0,
+          maximum: 365,
+          default: 30,
+          description: 'days a replaced version stays warm (serving pinned sessions) before it is retired',
+        }),
+        betsWithoutSuite: Type.Union([Type.Literal('block'), Type.Literal('pass')], {
+          default: 'block',
+          description: 'a tenant with no BETS suite on the channel is blocked (default) or let through',
+        }),
+        webhooks: Type.Array(
+          Type.Object(
+            {
+              url: Type.String({ pattern: '^https?://\\S+$', maxLength: 2000, description: 'http(s) URL' }),
+              secret: Type.String({
+                pattern: '^env:[A-Za-z_][A-Za-z0-9_]*$',
+                description: 'env:NAME of the variable holding the HMAC-SHA256 signing secret',
+              }),
+              format: Type.Union([Type.Literal('json'), Type.Literal('slack')], {
+                default: 'json',
+                description: 'json: the notification; slack: an incoming-webhook payload {text, blocks}',
+              }),
+            },
+            { additionalProperties: false },
+          ),
+          {
+            default: [],
+            maxItems: 20,
+            description: 'endpoints notified of rollout events (signed, retried with backoff from an outbox)',
+          },
+        ),
+      },
+      'the rollout controller: reconcile loop, leader lease, rollback drain, notifications',
+    ),
     telemetry: obj(
       {
         retentionDays: Type.Integer({

@@ -21,7 +21,11 @@ import { ShadowRunner, type ShadowStats } from './shadow/shadow-runner.js';
 import type { ShadowResult, ShadowResultSink, ShadowSide } from './shadow/shadow-sink.js';
 import { noCapture, type TrafficCapture } from './tool-call-check.js';
 import { UpstreamCaller } from './upstream-call.js';
-import { ContractEnforcer, type ValidationCounters } from './validation/contract-enforcer.js';
+import {
+  ContractEnforcer,
+  type InvalidCallObserver,
+  type ValidationCounters,
+} from './validation/contract-enforcer.js';
 
 export interface GatewayDeps {
   /** The routing snapshot source (the SnapshotManager); read once per request, never the database. */
@@ -43,6 +47,8 @@ export interface GatewayDeps {
   judge?: ShadowJudgeDeps;
   /** Offered every successful answer, for opt-in traffic capture (BETS). */
   capture?: TrafficCapture;
+  /** Told of every tool call that broke a contract (incident reports keep samples); must not block. */
+  onInvalidToolCall?: InvalidCallObserver;
   /** Uniform in [0, 1), for shadow sampling. */
   random?: () => number;
 }
@@ -155,7 +161,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     throttled(deps.logger, 'shadow results could not be written; they are dropped and counted'),
     onPair,
   );
-  const enforcer = new ContractEnforcer(config.validation, deps.clock, deps.logger);
+  const enforcer = new ContractEnforcer(config.validation, deps.clock, deps.logger, deps.onInvalidToolCall);
   const breakers = new BreakerRegistry(config.breaker, deps.clock);
   const counters = newCounters();
   const exchange = {

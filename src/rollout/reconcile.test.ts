@@ -276,4 +276,29 @@ describe('rollout reconcile', () => {
     const after = reconcile(first.next, inp);
     expect(after.effects.filter((e) => first.effects.some((f) => f.stepId === e.stepId))).toEqual([]);
   });
+
+  it('starts the BETS runs once while no run exists, then waits for the verdict', () => {
+    const plan = planOf('standard');
+    const inp: ReconcileInputs = {
+      now: 10,
+      upgradeState: 'running',
+      plan,
+      actionPolicy: 'rollback',
+      bets: null,
+      guard: null,
+      candidateSessions: 0,
+      drainTimeoutMs: 1,
+    };
+    const first = reconcile(rollout({ phase: 'gating' }), inp);
+    expect(first.effects.map((e) => e.effect)).toEqual([{ kind: 'start_bets' }]);
+    expect(first.next.phase).toBe('gating');
+    // Recorded: a later pass that still sees no run does not start them again.
+    expect(reconcile(first.next, inp).changed).toBe(false);
+    expect(reconcile(first.next, { ...inp, bets: 'pending' }).changed).toBe(false);
+    const blocked = reconcile(first.next, { ...inp, bets: 'fail', betsReason: 'format 0.90 < 0.97' });
+    expect(blocked.next).toMatchObject({
+      phase: 'blocked',
+      reason: 'BETS verdict: fail (format 0.90 < 0.97)',
+    });
+  });
 });

@@ -159,10 +159,12 @@ export function reconcile(r: TenantRollout, inp: ReconcileInputs): ReconcileResu
       pass.go('gating');
       break;
     case 'gating':
-      if (inp.bets === 'fail') {
-        pass
-          .go('blocked', { reason: 'BETS verdict: fail' })
-          .effect({ kind: 'notify', event: 'blocked', detail: 'BETS verdict: fail' });
+      if (inp.bets === null) {
+        // No run yet: start the tenant's suites once (the step id keeps it to one start).
+        pass.effect({ kind: 'start_bets' });
+      } else if (inp.bets === 'fail') {
+        const reason = `BETS verdict: fail${inp.betsReason ? ` (${inp.betsReason})` : ''}`;
+        pass.go('blocked', { reason }).effect({ kind: 'notify', event: 'blocked', detail: reason });
       } else if (inp.bets === 'pass') {
         if (inp.plan.shadowHours > 0) {
           pass.go('shadow').effect({ kind: 'set_traffic', canaryPercent: 0, shadowPercent: SHADOW_PERCENT });

@@ -1,5 +1,16 @@
 import type { TenantRollout, Upgrade } from './rollout-types.js';
 
+/** One line of an upgrade's history: a person's action (start, approve, pause) or the controller's. */
+export interface RolloutEvent {
+  upgradeId: string;
+  rolloutId: string | null;
+  tenantId: string | null;
+  atMs: number;
+  actor: string;
+  action: string;
+  detail: string | null;
+}
+
 /** The rollout store port: upgrades and per-tenant rollouts, with guarded status writes. */
 export interface RolloutStore {
   createUpgrade(upgrade: Upgrade, rollouts: TenantRollout[]): Promise<void>;
@@ -11,4 +22,13 @@ export interface RolloutStore {
   getRollout(id: string): Promise<TenantRollout | undefined>;
   /** The one status write of a reconcile pass; false when another writer got there first. */
   updateRollout(rollout: TenantRollout, expectedVersion: number): Promise<boolean>;
+  /** updateRollout and the history lines it explains, in one transaction; nothing when it loses. */
+  writeStatus(
+    rollout: TenantRollout,
+    expectedVersion: number,
+    events: readonly RolloutEvent[],
+  ): Promise<boolean>;
+  appendEvent(event: RolloutEvent): Promise<void>;
+  /** The newest `limit` events, oldest first. */
+  listEvents(filter: { upgradeId: string; tenantId?: string; limit: number }): Promise<RolloutEvent[]>;
 }

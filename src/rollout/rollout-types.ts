@@ -1,3 +1,4 @@
+import type { Decision, GuardState } from '../guard/decide.js';
 import type { ActionPolicy, ApprovalParty, RolloutPlan } from '../registry/types.js';
 
 /** A fleet-wide event: channel C moves from version X to version Y. */
@@ -60,9 +61,28 @@ export interface TenantRollout {
   approvals: Approval[];
   /** Step ids whose effects were applied; an effect is never recorded twice. */
   appliedSteps: string[];
+  /** What the controller keeps between passes (guard state, last decision); absent until its first pass. */
+  control?: RolloutControl;
   version: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * The controller's own status of a tenant rollout, written with the phase in the one status write
+ * of a pass: the guard's state for the current traffic window (so every rollup period is folded
+ * once, whichever controller process leads), its latest decision, the decision that stopped the
+ * rollout (the incident report's trigger) and the BETS runs it started.
+ */
+export interface RolloutControl {
+  /** The traffic window the guard watches: `shadow`, or `canary:<stage>`; a new window opens a new guard. */
+  window: string;
+  guard: GuardState;
+  decision: Decision | null;
+  trigger: Decision | null;
+  /** Where the rollout stood when a regression (or a person) stopped it, for the incident report. */
+  stoppedAt: { phase: RolloutPhase; stage: number } | null;
+  betsRuns: string[];
 }
 
 /** What the guard (rollback controller) concluded about canary vs control for this tenant. */
@@ -81,8 +101,13 @@ export interface ReconcileInputs {
   upgradeState: UpgradeState;
   plan: RolloutPlan;
   actionPolicy: ActionPolicy;
-  /** The BETS verdict for this tenant and candidate, once there is one. */
-  bets: 'pass' | 'fail' | null;
+  /**
+   * The BETS verdict for this tenant and candidate: null while no run exists (the gating step
+   * starts them), `pending` while runs are under way.
+   */
+  bets: 'pass' | 'fail' | 'pending' | null;
+  /** Why the verdict is what it is (shown as the blocked reason). */
+  betsReason?: string;
   /** The guard's finding on the current window, or null when it has not evaluated yet. */
   guard: GuardFinding | null;
   /** Sessions still pinned to the candidate (for the drain step of a rollback). */
@@ -93,6 +118,7 @@ export interface ReconcileInputs {
 /** Side effects a reconcile pass asks for; each is idempotent. */
 export type RolloutEffect =
   | { kind: 'set_traffic'; canaryPercent: number; shadowPercent: number }
+  | { kind: 'start_bets' }
   | { kind: 'promote' }
   | { kind: 'hard_cut' }
   | { kind: 'clear_candidate' }

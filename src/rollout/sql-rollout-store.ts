@@ -1,9 +1,11 @@
 import type { SqlDatabase, SqlExecutor, SqlParam } from '../storage/sql-database.js';
 import { whereEquals } from '../storage/where.js';
-import type { RolloutStore } from './rollout-store.js';
+import { decodeJson, encodeJson } from './json-codec.js';
+import type { RolloutEvent, RolloutStore } from './rollout-store.js';
 import type {
   Approval,
   RollbackStep,
+  RolloutControl,
   RolloutPhase,
   TenantRollout,
   Upgrade,
@@ -38,9 +40,21 @@ interface RolloutRow {
   reason: string | null;
   approvals: string;
   applied_steps: string;
+  control: string | null;
   version: number;
   created_at: string;
   updated_at: string;
+}
+
+interface EventRow {
+  seq: number | string;
+  upgrade_id: string;
+  rollout_id: string | null;
+  tenant_id: string | null;
+  at_ms: number | string;
+  actor: string;
+  action: string;
+  detail: string | null;
 }
 
 const upgradeFromRow = (r: UpgradeRow): Upgrade => ({
@@ -71,13 +85,14 @@ const rolloutFromRow = (r: RolloutRow): TenantRollout => ({
   reason: r.reason,
   approvals: JSON.parse(r.approvals) as Approval[],
   appliedSteps: JSON.parse(r.applied_steps) as string[],
+  ...(r.control ? { control: decodeJson<RolloutControl>(r.control) } : {}),
   version: Number(r.version),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
 const ROLLOUT_COLUMNS =
-  'id, upgrade_id, tenant_id, channel, group_id, phase, resume_phase, stage, phase_since_ms, started_at_ms, rollback_step, reason, approvals, applied_steps, version, created_at, updated_at';
+  'id, upgrade_id, tenant_id, channel, group_id, phase, resume_phase, stage, phase_since_ms, started_at_ms, rollback_step, reason, approvals, applied_steps, control, version, created_at, updated_at';
 
 function rolloutParams(r: TenantRollout): SqlParam[] {
   return [
@@ -95,6 +110,7 @@ function rolloutParams(r: TenantRollout): SqlParam[] {
     r.reason,
     JSON.stringify(r.approvals),
     JSON.stringify(r.appliedSteps),
+    r.control ? encodeJson(r.control) : null,
     r.version,
     r.createdAt,
     r.updatedAt,
@@ -171,16 +187,57 @@ export class SqlRolloutStore implements RolloutStore {
   }
 
   async updateRollout(r: TenantRollout, expectedVersion: number): Promise<boolean> {
-    const [id, ...rest] = rolloutParams(r);
-    const sets = ROLLOUT_COLUMNS.split(', ')
-      .slice(1)
-      .map((c) => `${c} = ?`)
-      .join(', ');
-    const res = await this.db.run(`UPDATE tenant_rollouts SET ${sets} WHERE id = ? AND version = ?`, [
-      ...rest,
-      id ?? null,
-      expectedVersion,
-    ]);
-    return res.changes === 1;
+    return updateRolloutOn(this.db, r, expectedVersion);
   }
+
+  writeStatus(r: TenantRollout, expectedVersion: number, events: readonly RolloutEvent[]): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      if (!(await updateRolloutOn(tx, r, expectedVersion))) return false;
+      for (const e of events) await insertEvent(tx, e);
+      return true;
+    });
+  }
+
+  async appendEvent(e: RolloutEvent): Promise<void> {
+    await insertEvent(this.db, e);
+  }
+
+  async listEvents(filter: { upgradeId: string; tenantId?: string; limit: number }): Promise<RolloutEvent[]> {
+    const w = whereEquals({ upgrade_id: filter.upgradeId, tenant_id: filter.tenantId });
+    const rows = await this.db.all<EventRow>(
+      `SELECT seq, upgrade_id, rollout_id, tenant_id, at_ms, actor, action, detail FROM rollout_events ${w.sql}
+       ORDER BY seq DESC LIMIT ?`,
+      [...w.params, filter.limit],
+    );
+    return rows.reverse().map((r) => ({
+      upgradeId: r.upgrade_id,
+      rolloutId: r.rollout_id,
+      tenantId: r.tenant_id,
+      atMs: Number(r.at_ms),
+      actor: r.actor,
+      action: r.action,
+      detail: r.detail,
+    }));
+  }
+}
+
+async function updateRolloutOn(ex: SqlExecutor, r: TenantRollout, expectedVersion: number): Promise<boolean> {
+  const [id, ...rest] = rolloutParams(r);
+  const sets = ROLLOUT_COLUMNS.split(', ')
+    .slice(1)
+    .map((c) => `${c} = ?`)
+    .join(', ');
+  const res = await ex.run(`UPDATE tenant_rollouts SET ${sets} WHERE id = ? AND version = ?`, [
+    ...rest,
+    id ?? null,
+    expectedVersion,
+  ]);
+  return res.changes === 1;
+}
+
+async function insertEvent(ex: SqlExecutor, e: RolloutEvent): Promise<void> {
+  await ex.run(
+    'INSERT INTO rollout_events (upgrade_id, rollout_id, tenant_id, at_ms, actor, action, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    [e.upgradeId, e.rolloutId, e.tenantId, e.atMs, e.actor, e.action, e.detail],
+  );
 }

@@ -2,6 +2,7 @@ import { BETS_MIGRATIONS } from '../bets/bets-migrations.js';
 import { DRIFT_MIGRATION } from '../gateway/drift/drift-migration.js';
 import { GATEWAY_MIGRATION } from '../gateway/migration.js';
 import { CLASSIFICATION_MIGRATION } from '../rollout/classification/classification-migration.js';
+import { ROLLOUT_CONTROLLER_MIGRATION } from '../rollout/controller-migration.js';
 import { ROLLOUT_MIGRATION } from '../rollout/rollout-migration.js';
 import { TELEMETRY_MIGRATION, TELEMETRY_VALIDATION_MIGRATION } from '../telemetry/migration.js';
 import {
@@ -76,4 +77,5 @@ export const MIGRATIONS: readonly Migration[] = [
   TELEMETRY_ROLLUPS_MIGRATION,
   TELEMETRY_EVENTS_PARTITIONED_MIGRATION,
   DRIFT_MIGRATION,
+  ROLLOUT_CONTROLLER_MIGRATION,
 ];

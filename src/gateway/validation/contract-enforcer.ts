@@ -1,7 +1,7 @@
 import { type CoercionResult, coerceArguments } from '../../contracts/coercion.js';
 import { CoercionLedger } from '../../contracts/coercion-ledger.js';
 import { type SelfCorrectionError, toSelfCorrectionError } from '../../contracts/self-correction.js';
-import { findToolContract } from '../../contracts/tool-call-validator.js';
+import { findToolContract, type InvalidToolCall } from '../../contracts/tool-call-validator.js';
 import type { Contract, FailurePolicy } from '../../registry/types.js';
 import type { Clock } from '../../shared/clock.js';
 import type { GatewayConfig } from '../gateway-config.js';
@@ -40,6 +40,10 @@ export interface PolicyContext {
   /** Bytes of this answer already reached the client (streams): fallback is no longer possible. */
   sent: boolean;
 }
+
+/** Told of each tool call that broke a contract, with the request it came in (off the hot path's
+ * critical work: an observer must only record, e.g. into a bounded sample). */
+export type InvalidCallObserver = (ctx: PolicyContext, call: InvalidToolCall) => void;
 
 /** One request's contract outcome, as its telemetry event reports it. */
 export class ValidationRecord {
@@ -91,6 +95,7 @@ export class ContractEnforcer {
     cfg: GatewayConfig['validation'],
     clock: Clock,
     private readonly logger: GatewayLogger,
+    private readonly onInvalid?: InvalidCallObserver,
   ) {
     this.ledger = new CoercionLedger({
       cap: cfg.coercionCap,
@@ -114,7 +119,16 @@ export class ContractEnforcer {
   ): PolicyVerdict {
     record.checked += check.checked;
     record.invalid += check.invalid.length;
-    for (const c of check.invalid) record.invalidKinds.push(invalidKindOf(c.outcome));
+    for (const c of check.invalid) {
+      record.invalidKinds.push(invalidKindOf(c.outcome));
+      if (this.onInvalid) {
+        try {
+          this.onInvalid(ctx, c.outcome);
+        } catch (err) {
+          this.logger.warn({ err }, 'an invalid tool call observer failed');
+        }
+      }
+    }
     if (formatValid !== null) record.formatValid = record.formatValid === false ? false : formatValid;
     this.counters.toolCallsChecked += check.checked;
     this.counters.toolCallsInvalid += check.invalid.length;
