@@ -83,6 +83,9 @@ export interface PassReport {
   errors: number;
 }
 
+/** How far back the latency comparison looks. */
+const LATENCY_WINDOW_MS = 60 * 60_000;
+
 const TRAFFIC: ReadonlySet<RolloutPhase> = new Set(['shadow', 'canary', 'awaiting_approval']);
 const REGRESSION_VERDICTS = new Set(['rollback', 'pause', 'escalate']);
 
@@ -101,12 +104,23 @@ function fingerprint(c: RolloutControl | undefined): string {
   return encodeJson({ ...c, decision: c.decision ? { ...c.decision, atMs: 0 } : null });
 }
 
-function findingOf(d: Decision, shadow: boolean): GuardFinding {
+/** Which cohort is missing from the window: shadow has no live canary, a 100% stage no control. */
+type MissingCohort = 'none' | 'canary' | 'control';
+
+function findingOf(d: Decision, missing: MissingCohort | boolean): GuardFinding {
+  const m: MissingCohort = missing === true ? 'canary' : missing === false ? 'none' : missing;
   return {
     regression: REGRESSION_VERDICTS.has(d.verdict),
     // In shadow there is no live canary cohort to compare, so only a source outage is "no data";
-    // the judge on shadow pairs (and the caps) can still find a regression.
-    inconclusive: shadow ? d.evidence.kind === 'source_unavailable' : d.verdict === 'inconclusive',
+    // the judge on shadow pairs (and the caps) can still find a regression. At 100% there is no
+    // control left: a comparison can never have enough samples, so that alone does not hold the
+    // rollout (the caps, the judge and stale or missing data still do).
+    inconclusive:
+      m === 'canary'
+        ? d.evidence.kind === 'source_unavailable'
+        : m === 'control'
+          ? d.verdict === 'inconclusive' && d.evidence.kind !== 'min_samples'
+          : d.verdict === 'inconclusive',
     reason: d.reason,
     evidence: { verdict: d.verdict, signal: d.signal, method: d.evidence.method },
   };
@@ -145,7 +159,8 @@ export class RolloutController {
   ) {
     this.opts = { ...DEFAULT_CONTROLLER_OPTIONS, ...opts };
     this.config = deps.guard ?? DEFAULT_GUARD_CONFIG;
-    // Shadow has no live canary cohort: its silence is expected, not a stalled pipeline.
+    // Shadow has no live canary cohort and a 100% stage no control: silence there is expected,
+    // not a stalled pipeline (a stalled pipeline shows as the source being unavailable).
     this.shadowConfig = guardConfig({ staleAfterMs: Number.MAX_SAFE_INTEGER }, this.config);
   }
 
@@ -353,6 +368,8 @@ export class RolloutController {
         ? current
         : { ...current, window, guard: openGuard(r.phaseSince), decision: null };
     const shadow = window === 'shadow';
+    // At 100% no control cohort is left: its silence is expected, as the canary's is in shadow.
+    const full = !shadow && binding.canaryPercent >= 100;
     const q: CohortQuery = {
       tenantId: r.tenantId,
       channel: r.channel,
@@ -363,7 +380,12 @@ export class RolloutController {
     };
     const [buckets, latency] = await Promise.all([
       this.deps.signals.buckets(q),
-      this.deps.signals.latency({ ...q, fromMs: control.guard.ledger.originMs }),
+      // Latency compares the recent past (the guard's LatencyWindow), not the whole stage: a
+      // quantile over days would both hide a fresh regression and cost a read of every minute.
+      this.deps.signals.latency({
+        ...q,
+        fromMs: Math.max(control.guard.ledger.originMs, now - LATENCY_WINDOW_MS),
+      }),
     ]);
     const ev = decide(
       control.guard,
@@ -373,11 +395,11 @@ export class RolloutController {
         policy: tenant.actionPolicy,
         ...(latency ? { latency } : {}),
       },
-      { clock: this.deps.clock, config: shadow ? this.shadowConfig : this.config },
+      { clock: this.deps.clock, config: shadow || full ? this.shadowConfig : this.config },
     );
     return {
       control: { ...control, guard: ev.state, decision: ev.decision },
-      guard: findingOf(ev.decision, shadow),
+      guard: findingOf(ev.decision, shadow ? 'canary' : full ? 'control' : 'none'),
     };
   }
 

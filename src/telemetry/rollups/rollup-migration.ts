@@ -74,3 +74,12 @@ export const TELEMETRY_EVENTS_PARTITIONED_MIGRATION: Migration = {
     ],
   },
 };
+
+/**
+ * The controller and the metrics API read one tenant's rows over a window: without this index each
+ * such read scanned every tenant's rows of the window (found by the simulation of a fleet upgrade).
+ */
+export const TELEMETRY_ROLLUPS_TENANT_INDEX_MIGRATION: Migration = {
+  id: '0013_telemetry_rollups_tenant_index',
+  statements: ['CREATE INDEX telemetry_rollups_tenant ON telemetry_rollups (tenant_id, channel, minute_ms)'],
+};
