@@ -38,6 +38,8 @@ export interface BetsOptions {
   resultBatch?: ResultWriterOptions;
   /** The notifier of gate alerts (alerts are recorded in the database either way). */
   alerts?: AlertPort;
+  /** Send `x-switchyard-tenant` to providers (the simulator scopes drift by it). */
+  upstreamTenantHeader?: boolean;
   /** Told of each tenant verdict after it is committed. */
   onVerdict?: (v: TenantVerdict) => void;
 }
@@ -63,7 +65,10 @@ export function createBets(o: BetsOptions): Bets {
   const store = new SqlBetsStore(o.db);
   // Provider limits are about real time, whatever timeline the control plane runs on.
   const limits = new ProviderRateLimits(o.rateLimits ?? {}, systemClock);
-  const caller = new ProviderCaller(o.providers, limits, o.retry ? { retry: o.retry } : {});
+  const caller = new ProviderCaller(o.providers, limits, {
+    ...(o.retry ? { retry: o.retry } : {}),
+    tenantHeader: o.upstreamTenantHeader === true,
+  });
   const pricing = new Pricing(o.prices ?? {});
   const runs = new RunService({
     store,

@@ -43,6 +43,8 @@ export interface CallResult {
 }
 
 export interface CallerOptions {
+  /** Send `x-switchyard-tenant` with each call (the simulator scopes drift by it; off for real providers). */
+  tenantHeader?: boolean;
   retry?: RetryPolicy;
   maxResponseBytes?: number;
   /** Injectable for tests: jitter source. */
@@ -92,6 +94,7 @@ export class ProviderCaller {
   private readonly maxBytes: number;
   private readonly random: () => number;
 
+  private readonly tenantHeader: boolean;
   constructor(
     private readonly client: ProviderClient,
     private readonly limits: ProviderRateLimits,
@@ -100,6 +103,7 @@ export class ProviderCaller {
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.maxBytes = opts.maxResponseBytes ?? 8 * 1024 * 1024;
     this.random = opts.random ?? Math.random;
+    this.tenantHeader = opts.tenantHeader === true;
   }
 
   async call(
@@ -107,14 +111,16 @@ export class ProviderCaller {
     body: string,
     signal: AbortSignal,
     timeoutMs: number,
+    tenantId?: string,
   ): Promise<CallResult> {
+    const headers = this.tenantHeader && tenantId ? { 'x-switchyard-tenant': tenantId } : undefined;
     const bucket = this.limits.forVersion(version);
     let latencyMs = 0;
     let last = '';
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
       await bucket?.acquire(signal);
       const started = performance.now();
-      const outcome = await this.once(version, body, signal, timeoutMs);
+      const outcome = await this.once(version, body, signal, timeoutMs, headers);
       latencyMs += performance.now() - started;
       if (outcome.kind === 'ok') return { json: outcome.json, providerCalls: attempt, latencyMs };
       if (outcome.kind === 'fail') throw new CallFailed(outcome.reason, attempt);
@@ -148,6 +154,7 @@ export class ProviderCaller {
     body: string,
     signal: AbortSignal,
     timeoutMs: number,
+    extraHeaders?: Readonly<Record<string, string>>,
   ): Promise<Outcome> {
     try {
       const res = await this.client.send({
@@ -155,6 +162,7 @@ export class ProviderCaller {
         body,
         stream: false,
         signal,
+        ...(extraHeaders ? { extraHeaders } : {}),
         headersTimeoutMs: timeoutMs,
         bodyTimeoutMs: timeoutMs,
       });

@@ -257,6 +257,7 @@ export class RunExecutor {
         this.body(u.c, version, u.target),
         signal,
         run.options.caseTimeoutMs,
+        run.tenantId,
       );
     } catch (e) {
       if (e instanceof CallFailed) return failed(`${version.id}: ${e.message}`, e.providerCalls);

@@ -84,6 +84,11 @@ export const ConfigSchema = Type.Object(
             description: 'default rate limit per provider origin for BETS runs (none when unset)',
           }),
         ),
+        upstreamTenantHeader: Type.Boolean({
+          default: false,
+          description:
+            'send x-switchyard-tenant to providers (for the simulator; keep off for real providers)',
+        }),
       },
       'behavioural equivalence test suites',
     ),
