@@ -4,10 +4,12 @@ import { adminApi } from '../admin/admin-api.js';
 import { AdminAuth } from '../admin/admin-auth.js';
 import { type Bets, createBets } from '../bets/bets-module.js';
 import type { Config } from '../config/config-schema.js';
+import { dashboardPlugin } from '../dashboard/dashboard-plugin.js';
 import { SqlDriftProfileStore } from '../gateway/drift/drift-store.js';
 import { type FeedbackStore, SqlFeedbackStore } from '../gateway/feedback/feedback-store.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { createSessionPinStore } from '../gateway/pins/create-pin-store.js';
+import type { SessionPinStore } from '../gateway/pins/session-pin-store.js';
 import { SqlShadowResultSink } from '../gateway/shadow/shadow-sink.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { healthRoutes } from '../http/health-routes.js';
@@ -71,6 +73,12 @@ export interface Switchyard {
   upgrades: UpgradeService;
   controller: RolloutController;
   rollouts: SqlRolloutStore;
+  incidents: SqlIncidentStore;
+  /** The session pin store the gateway routes with (the controller hard-cuts through it). */
+  pins: SessionPinStore;
+  /** Where telemetry batches go: the SQL store, then the rollups, metrics and traces. */
+  telemetry: ObservedTelemetryStore;
+  rollups: RollupAggregator;
   http: HttpApp;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
@@ -138,6 +146,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     providers: provider,
     clock,
     maxInFlight: config.bets.maxInFlight,
+    upstreamTenantHeader: config.bets.upstreamTenantHeader,
     ...(config.bets.requestsPerSecond
       ? { rateLimits: { default: { requestsPerSecond: config.bets.requestsPerSecond } } }
       : {}),
@@ -312,6 +321,18 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     },
   );
   await http.register(gateway.plugin);
+  await http.register(
+    dashboardPlugin({
+      auth,
+      store,
+      rollouts,
+      bets: bets.store,
+      rollups: rollupStore,
+      clock,
+      onError: (err, where) => logger.warn({ err, where }, 'dashboard'),
+    }),
+    { prefix: '/dashboard' },
+  );
 
   return {
     config,
@@ -326,6 +347,10 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     upgrades,
     controller,
     rollouts,
+    incidents,
+    pins,
+    telemetry: telemetryStore,
+    rollups,
     http,
     async listen() {
       return http.listen({ host: config.server.host, port: config.server.port });

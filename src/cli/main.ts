@@ -5,6 +5,7 @@ import { registerUpgradeCommands } from './commands/upgrades.js';
 import { registerConfigCommands } from './config-commands.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerSimulateCommand } from './simulate-command.js';
 import { registerSimulatorCommand } from './simulator-command.js';
 
 /**
@@ -19,6 +20,7 @@ const program = new Command()
 
 registerServeCommand(program);
 registerSimulatorCommand(program);
+registerSimulateCommand(program);
 registerConfigCommands(program);
 // Before registerAdminCommands, which adds the global options to every admin command.
 registerClassifyCommands(program);

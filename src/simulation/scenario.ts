@@ -4,7 +4,8 @@
  *   seed: 7
  *   start: 2026-01-05T09:00:00Z
  *   days: 21
- *   tickMinutes: 10
+ *   tickMinutes: 30
+ *   trafficScale: 0.25           # a quarter of the fleet's requests per hour: cheaper, same story
  *   fleet: {...}                 # optional: an inline fleet (src/fleet/fleet-spec.ts); default: the demo fleet
  *   simulator:                   # behaviour profiles of the upstream models (BETS runs against them)
  *     models: { sim-2026-06: { drift: [{ kind: number_as_string, rate: 1, tenants: [logistics-planner] }] } }
@@ -86,9 +87,9 @@ export const Scenario = Type.Object(
       description: 'ISO-8601 date and time the simulated clock starts at',
     }),
     days: Type.Number({ exclusiveMinimum: 0, maximum: 120, default: 21 }),
-    tickMinutes: Type.Number({ minimum: 1, maximum: 240, default: 10 }),
+    tickMinutes: Type.Number({ minimum: 1, maximum: 240, default: 30 }),
     /** Multiplies every tenant's requests per hour (cheaper or busier runs of one fleet). */
-    trafficScale: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 1 }),
+    trafficScale: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 0.25 }),
     /** The fleet to upgrade; absent: the built-in demo fleet. */
     fleet: Type.Optional(FleetSpec),
     simulator: Type.Object(
