@@ -504,6 +504,37 @@ export class UpgradeService {
     return view(r);
   }
 
+  /** An operator rolls one tenant back (freeze, drain, cut), as the guard would on a regression. */
+  async rollback(upgradeId: string, tenantId: string, actor: string, reason: string): Promise<RolloutView> {
+    const r = await this.setRollout(
+      upgradeId,
+      tenantId,
+      (r) => {
+        if (isTerminal(r.phase) || r.phase === 'rolling_back')
+          throw invalidState(
+            `the rollout of '${tenantId}' is ${r.phase}`,
+            'Only an active rollout can be rolled back.',
+          );
+        const control = r.control
+          ? { ...r.control, stoppedAt: { phase: r.phase, stage: r.stage } }
+          : undefined;
+        return {
+          ...r,
+          ...(control ? { control } : {}),
+          phase: 'rolling_back',
+          rollbackStep: 'freeze',
+          resumePhase: null,
+          phaseSince: this.now(),
+          reason: `rolled back by ${personOf(actor)}: ${reason}`,
+        };
+      },
+      actor,
+      'rollback',
+      reason,
+    );
+    return view(r);
+  }
+
   /** A rejected stage rolls the tenant back (freeze, drain, cut), like a regression would. */
   async reject(
     upgradeId: string,

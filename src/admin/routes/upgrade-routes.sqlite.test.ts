@@ -122,6 +122,34 @@ describe('upgrade routes', () => {
     expect(again.body.error?.code).toBe('upgrade_in_progress');
   });
 
+  it('lets an operator roll one tenant back, and nobody else', async () => {
+    const id = ((await call('POST', '/upgrades', 'operator', START)).body.upgrade as { id: string }).id;
+    const body = { tenantId: 'bank', reason: 'customer complaints' };
+    expect((await call('POST', `/upgrades/${id}/rollback`, 'approver', body)).status).toBe(403);
+    expect((await call('POST', `/upgrades/${id}/rollback`, 'bank', body)).status).toBe(403);
+    expect((await call('POST', `/upgrades/${id}/rollback`, 'operator', { tenantId: 'bank' })).status).toBe(
+      400,
+    );
+    const ok = await call('POST', `/upgrades/${id}/rollback`, 'operator', body);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ tenantId: 'bank', phase: 'rolling_back', rollbackStep: 'freeze' });
+    expect(ok.body.reason).toMatch(/customer complaints/);
+    const twice = await call('POST', `/upgrades/${id}/rollback`, 'operator', body);
+    expect(twice.body.error?.code).toBe('invalid_state');
+    const status = await call('GET', `/upgrades/${id}`, 'operator');
+    const phases = (status.body.rollouts as { tenantId: string; phase: string }[]).map((r) => [
+      r.tenantId,
+      r.phase,
+    ]);
+    expect(phases).toEqual([
+      ['bank', 'rolling_back'],
+      ['globex', 'pending'],
+    ]);
+    // A query-string number is digits (the API does not coerce types); out of range is refused.
+    expect((await call('GET', '/incidents?limit=5', 'operator')).status).toBe(200);
+    expect((await call('GET', '/incidents?limit=0', 'operator')).status).toBe(400);
+  });
+
   it('takes the platform approval from an approver and the tenant approval from that tenant only', async () => {
     const id = ((await call('POST', '/upgrades', 'operator', START)).body.upgrade as { id: string }).id;
     const approve = (token: string, tenantId: string, stage = 1) =>

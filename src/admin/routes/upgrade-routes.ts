@@ -30,6 +30,10 @@ const StartBody = Type.Object(
 );
 const ScopeBody = Type.Object({ tenantId: Type.Optional(Id), reason: Reason }, strict);
 const AbortBody = Type.Object({ reason: Reason }, strict);
+const RollbackBody = Type.Object(
+  { tenantId: Id, reason: Type.String({ minLength: 1, maxLength: 2000 }) },
+  strict,
+);
 const ApprovalBody = Type.Object(
   {
     tenantId: Id,
@@ -42,7 +46,10 @@ const IncidentQuery = Type.Object(
   {
     tenantId: Type.Optional(Id),
     upgradeId: Type.Optional(Type.String({ maxLength: 100 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    // Query strings are text and the API does not coerce types: a number is written as digits.
+    limit: Type.Optional(
+      Type.String({ pattern: '^(?:[1-9]\\d{0,1}|[1-4]\\d{2}|500)$', description: '1 to 500' }),
+    ),
   },
   strict,
 );
@@ -123,6 +130,17 @@ export const upgradeRoutes =
       },
     );
 
+    // One tenant's rollback, by an operator (the guard does the same on a regression).
+    app.post(
+      '/upgrades/:id/rollback',
+      { schema: { tags, params: IdParam, body: RollbackBody, response: { 200: Any, ...ERRORS } } },
+      async (req) => {
+        const p = principal(req);
+        requirePlatform(p, 'write');
+        return upgrades.rollback(req.params.id, req.body.tenantId, p.actor, req.body.reason);
+      },
+    );
+
     for (const [path, decision] of [
       ['approvals', 'approve'],
       ['rejections', 'reject'],
@@ -156,7 +174,7 @@ export const upgradeRoutes =
           items: await incidents.list({
             ...(tenantId !== undefined ? { tenantId } : {}),
             ...(q.upgradeId !== undefined ? { upgradeId: q.upgradeId } : {}),
-            limit: q.limit ?? 100,
+            limit: q.limit !== undefined ? Number(q.limit) : 100,
           }),
         };
       },

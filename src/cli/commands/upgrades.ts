@@ -162,6 +162,22 @@ export function registerUpgradeCommands(program: Command): void {
     });
   });
 
+  adminCommand(
+    upgrades,
+    'rollback <upgrade> <tenant>',
+    'roll one tenant back (freeze, drain, cut); operators only',
+  )
+    .requiredOption('--reason <text>', 'why (kept in the rollout history and the incident report)')
+    .action(async (id: string, tenantId: string, o: UpgradeOptions) => {
+      const r = await connect(o).post<{ tenantId: string; phase: string }>(`${path(id)}/rollback`, {
+        tenantId,
+        reason: o.reason,
+      });
+      emit(o, r, () =>
+        out(`Rolling back ${r.tenantId}: new sessions stay on stable now; the rest drain, then are cut.`),
+      );
+    });
+
   for (const [name, route, help] of [
     ['approve', 'approvals', 'approve a stage for a tenant (approver: platform; tenant contact: tenant)'],
     ['reject', 'rejections', 'reject a stage for a tenant: its rollout rolls back'],
