@@ -6,6 +6,8 @@ import type { TelemetryEvent } from '../telemetry-event.js';
 import { BoundedLabel } from './bounded-label.js';
 import { DEFAULT_OBSERVABILITY } from './observability-config.js';
 
+type Labels = Record<string, string>;
+
 export interface PrometheusMetricsOptions {
   /** Distinct tenant label values kept (first seen); later tenants are labelled `other`. */
   tenantLabelLimit?: number;
@@ -242,7 +244,41 @@ export class PrometheusMetrics implements TelemetryObserver {
   }
 
   observe(batch: readonly TelemetryEvent[]): void {
-    for (const e of batch) this.record(e);
+    // Counters are summed per label set over the batch and incremented once each: prom-client
+    // hashes the labels on every call, which cost more than the rest of the telemetry path.
+    const sums = new Map<string, { counter: Counter<string>; labels: Labels; n: number }>();
+    this.pending = sums;
+    try {
+      for (const e of batch) this.record(e);
+    } finally {
+      this.pending = null;
+    }
+    for (const { counter, labels, n } of sums.values()) counter.inc(labels, n);
+  }
+
+  private pending: Map<string, { counter: Counter<string>; labels: Labels; n: number }> | null = null;
+  private readonly histogramChildren = new Map<string, { observe(v: number): void }>();
+
+  private count(counter: Counter<string>, labels: Labels, n = 1): void {
+    const key = `${(counter as unknown as { name: string }).name}\u0000${Object.values(labels).join('\u0000')}`;
+    const sums = this.pending;
+    if (!sums) {
+      counter.inc(labels, n);
+      return;
+    }
+    const s = sums.get(key);
+    if (s) s.n += n;
+    else sums.set(key, { counter, labels, n });
+  }
+
+  private observeIn(h: Histogram<string>, labels: Labels, value: number): void {
+    const key = `${(h as unknown as { name: string }).name}\u0000${Object.values(labels).join('\u0000')}`;
+    let child = this.histogramChildren.get(key);
+    if (!child) {
+      child = h.labels(labels);
+      this.histogramChildren.set(key, child);
+    }
+    child.observe(value);
   }
 
   /** Counts a BETS gate verdict. */
@@ -261,29 +297,29 @@ export class PrometheusMetrics implements TelemetryObserver {
     const stream = String(e.stream);
     const tc = { tenant, channel };
     const tcc = { tenant, channel, cohort };
+    const c = (counter: Counter<string>, labels: Labels, n = 1) => this.count(counter, labels, n);
 
-    this.requests.inc({ ...tcc, code: String(e.status), stream });
-    if (e.errorType !== null) this.errors.inc({ ...tcc, error_type: this.errorTypes.value(e.errorType) });
-    this.duration.observe({ channel, cohort, stream }, e.latencyMs / 1000);
-    if (e.ttfbMs !== null) this.ttfb.observe({ channel, cohort, stream }, e.ttfbMs / 1000);
+    c(this.requests, { ...tcc, code: String(e.status), stream });
+    if (e.errorType !== null) c(this.errors, { ...tcc, error_type: this.errorTypes.value(e.errorType) });
+    this.observeIn(this.duration, { channel, cohort, stream }, e.latencyMs / 1000);
+    if (e.ttfbMs !== null) this.observeIn(this.ttfb, { channel, cohort, stream }, e.ttfbMs / 1000);
 
-    if (e.fallback !== null) this.fallbacks.inc({ ...tc, reason: this.reasons.value(e.fallback) });
-    if (e.sessionReset) this.sessionResets.inc(tc);
-    if (e.shadowed) this.shadowed.inc(tc);
+    if (e.fallback !== null) c(this.fallbacks, { ...tc, reason: this.reasons.value(e.fallback) });
+    if (e.sessionReset) c(this.sessionResets, tc);
+    if (e.shadowed) c(this.shadowed, tc);
 
-    if (e.toolCallsChecked > 0) this.toolCallsChecked.inc(tcc, e.toolCallsChecked);
+    if (e.toolCallsChecked > 0) c(this.toolCallsChecked, tcc, e.toolCallsChecked);
     if (e.toolCallsInvalid > 0) {
       // One kind per invalid call; a call counted invalid without a kind is labelled `unknown`.
-      for (const kind of e.invalidKinds) this.toolCallsInvalid.inc({ ...tcc, kind: this.kinds.value(kind) });
+      for (const kind of e.invalidKinds) c(this.toolCallsInvalid, { ...tcc, kind: this.kinds.value(kind) });
       const unnamed = e.toolCallsInvalid - e.invalidKinds.length;
-      if (unnamed > 0) this.toolCallsInvalid.inc({ ...tcc, kind: 'unknown' }, unnamed);
+      if (unnamed > 0) c(this.toolCallsInvalid, { ...tcc, kind: 'unknown' }, unnamed);
     }
-    if (e.toolCallsCoerced > 0) this.toolCallsCoerced.inc(tcc, e.toolCallsCoerced);
-    if (e.formatValid !== null)
-      this.formatChecks.inc({ ...tcc, result: e.formatValid ? 'valid' : 'invalid' });
-    if (e.policyAction !== null) this.policyActions.inc({ ...tcc, action: e.policyAction });
+    if (e.toolCallsCoerced > 0) c(this.toolCallsCoerced, tcc, e.toolCallsCoerced);
+    if (e.formatValid !== null) c(this.formatChecks, { ...tcc, result: e.formatValid ? 'valid' : 'invalid' });
+    if (e.policyAction !== null) c(this.policyActions, { ...tcc, action: e.policyAction });
 
-    if (e.inputTokens) this.tokens.inc({ ...tcc, type: 'input' }, e.inputTokens);
-    if (e.outputTokens) this.tokens.inc({ ...tcc, type: 'output' }, e.outputTokens);
+    if (e.inputTokens) c(this.tokens, { ...tcc, type: 'input' }, e.inputTokens);
+    if (e.outputTokens) c(this.tokens, { ...tcc, type: 'output' }, e.outputTokens);
   }
 }
