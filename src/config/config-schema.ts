@@ -92,6 +92,34 @@ export const ConfigSchema = Type.Object(
       },
       'behavioural equivalence test suites',
     ),
+    demo: obj(
+      {
+        enabled: Type.Boolean({
+          default: false,
+          description:
+            'run the demo: the provider simulator, the demo fleet, simulated agents and an upgrade on an accelerated clock (on by default when serve runs with no configuration)',
+        }),
+        timeScale: Type.Number({
+          minimum: 1,
+          maximum: 10_000,
+          default: 120,
+          description: 'simulated seconds per real second for the whole process (120: an hour every 30 s)',
+        }),
+        sessionsPerSecond: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 1000,
+          default: 40,
+          description: 'agent sessions the simulated agents start per real second across the fleet',
+        }),
+        upgradeAfterSeconds: Type.Number({
+          minimum: 0,
+          maximum: 3600,
+          default: 15,
+          description: 'real seconds of traffic before the demo upgrade starts',
+        }),
+      },
+      'the built-in demo',
+    ),
     classification: obj(
       {
         enabled: Type.Boolean({

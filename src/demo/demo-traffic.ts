@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { CaseSpec } from '../bets/bets-types.js';
 import { runAgentSession, type SessionOutcome } from './demo-agent.js';
 
@@ -50,6 +51,8 @@ export class DemoTraffic {
   ) {}
 
   start(): void {
+    // Every worker's sleep listens on the one stop signal: dozens at once is expected.
+    setMaxListeners(0, this.abort.signal);
     const total = this.tenants.reduce((s, t) => s + t.weight, 0) || 1;
     for (const t of this.tenants) {
       if (t.tasks.length === 0) continue;
@@ -108,7 +111,8 @@ export class DemoTraffic {
       gatewayUrl: this.o.gatewayUrl,
       apiKey: t.apiKey,
       channel: this.o.channel,
-      signal: this.abort.signal,
+      // No shared abort signal on the requests: fetch leaves a listener on a long-lived signal per
+      // request. A session is short; stop() lets the ones in flight finish.
     });
     s.sessions++;
     s.requests += out.requests;
@@ -123,14 +127,13 @@ export class DemoTraffic {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    // The listener goes when the timer fires too: a loop of sleeps must not pile them up.
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 }
