@@ -37,7 +37,7 @@ describe('RollupSignalSource over SQLite rollups', () => {
     await db.close();
   });
 
-  it('returns settled minutes of canary (candidate, canary cohort) against control (stable, stable cohort)', async () => {
+  it('returns settled minutes of canary (sessions on the candidate, fallbacks included) against control (stable, stable cohort)', async () => {
     const canary = { versionId: 'v2', cohort: 'canary' as const };
     agg.observe(
       [
@@ -53,8 +53,17 @@ describe('RollupSignalSource over SQLite rollups', () => {
         event({ ...canary, atMs: T0 + 2000, toolCallsChecked: 2, toolCallsCoerced: 1 }),
         event({ atMs: T0 + 3000, toolCallsChecked: 4 }),
         event({ atMs: T0 + 2 * MIN }),
-        // Not this comparison: the stable version's canary cohort, another channel, another tenant.
-        event({ versionId: 'v1', cohort: 'canary', atMs: T0 + 1000 }),
+        // A canary session's invalid call that stable answered instead (fallback): still canary.
+        event({
+          versionId: 'v1',
+          cohort: 'canary',
+          atMs: T0 + 1000,
+          fallback: 'tool_call_invalid',
+          toolCallsChecked: 1,
+          toolCallsInvalid: 1,
+          invalidKinds: ['type'],
+        }),
+        // Not this comparison: another channel, another tenant.
         event({ ...canary, channel: 'other', atMs: T0 + 1000 }),
         event({ ...canary, tenantId: 'beta', atMs: T0 + 1000 }),
       ],
@@ -86,10 +95,10 @@ describe('RollupSignalSource over SQLite rollups', () => {
     expect(buckets.map((b) => b.startMs - T0)).toEqual([0, MIN, 2 * MIN]);
     const [first, empty, third] = buckets;
     expect(first?.canary).toEqual({
-      requests: { trials: 2, events: 1 },
-      toolCalls: { trials: 4, events: 1 },
-      toolFailureKinds: { type: 1 },
-      coercions: { trials: 4, events: 1 },
+      requests: { trials: 3, events: 1 },
+      toolCalls: { trials: 5, events: 2 },
+      toolFailureKinds: { type: 2 },
+      coercions: { trials: 5, events: 1 },
       tasks: { trials: 1, events: 1 },
       downstream: { trials: 1, events: 1 },
       lastEventAtMs: T0 + 30_000,

@@ -57,8 +57,14 @@ function fold(c: MutableCohort, r: RollupRow): void {
   }
 }
 
-const isCanary = (q: CohortQuery, r: RollupRow) =>
-  r.versionId === q.candidateVersionId && r.cohort === 'canary';
+/**
+ * Canary = the sessions routed to the candidate, whichever version answered: a candidate answer
+ * that broke the contract and was replaced by stable's (failure policy `fallback`), or a request
+ * sent to stable while the candidate's breaker was open, is still the candidate's failure, and
+ * leaving it out would hide exactly the regressions fallback protects agents from. (The read is
+ * limited to the two versions of the comparison.)
+ */
+const isCanary = (_q: CohortQuery, r: RollupRow) => r.cohort === 'canary';
 const isControl = (q: CohortQuery, r: RollupRow) =>
   r.versionId === q.stableVersionId && r.cohort === 'stable';
 
