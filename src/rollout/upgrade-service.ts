@@ -506,33 +506,10 @@ export class UpgradeService {
 
   /** An operator rolls one tenant back (freeze, drain, cut), as the guard would on a regression. */
   async rollback(upgradeId: string, tenantId: string, actor: string, reason: string): Promise<RolloutView> {
-    const r = await this.setRollout(
-      upgradeId,
-      tenantId,
-      (r) => {
-        if (isTerminal(r.phase) || r.phase === 'rolling_back')
-          throw invalidState(
-            `the rollout of '${tenantId}' is ${r.phase}`,
-            'Only an active rollout can be rolled back.',
-          );
-        const control = r.control
-          ? { ...r.control, stoppedAt: { phase: r.phase, stage: r.stage } }
-          : undefined;
-        return {
-          ...r,
-          ...(control ? { control } : {}),
-          phase: 'rolling_back',
-          rollbackStep: 'freeze',
-          resumePhase: null,
-          phaseSince: this.now(),
-          reason: `rolled back by ${personOf(actor)}: ${reason}`,
-        };
-      },
-      actor,
-      'rollback',
-      reason,
-    );
-    return view(r);
+    return this.rollBack(upgradeId, tenantId, actor, 'rollback', reason, {
+      reason: `rolled back by ${personOf(actor)}: ${reason}`,
+      refused: 'Only an active rollout can be rolled back.',
+    });
   }
 
   /** A rejected stage rolls the tenant back (freeze, drain, cut), like a regression would. */
@@ -545,16 +522,28 @@ export class UpgradeService {
   ): Promise<RolloutView> {
     const party = this.partyOf(p, tenantId);
     await this.stageCheck(upgradeId, tenantId, stage, party);
-    const by = personOf(p.actor);
+    const detail = `stage ${stage} (${party})${reason ? `: ${reason}` : ''}`;
+    return this.rollBack(upgradeId, tenantId, p.actor, 'reject', detail, {
+      reason: `stage ${stage} rejected by ${personOf(p.actor)} (${party})${reason ? `: ${reason}` : ''}`,
+      refused: 'Only an active rollout can be rejected.',
+    });
+  }
+
+  /** Moves an active rollout to the first rollback step, remembering where it stopped. */
+  private async rollBack(
+    upgradeId: string,
+    tenantId: string,
+    actor: string,
+    action: string,
+    detail: string,
+    text: { reason: string; refused: string },
+  ): Promise<RolloutView> {
     const r = await this.setRollout(
       upgradeId,
       tenantId,
       (r) => {
         if (isTerminal(r.phase) || r.phase === 'rolling_back')
-          throw invalidState(
-            `the rollout of '${tenantId}' is ${r.phase}`,
-            'Only an active rollout can be rejected.',
-          );
+          throw invalidState(`the rollout of '${tenantId}' is ${r.phase}`, text.refused);
         const control = r.control
           ? { ...r.control, stoppedAt: { phase: r.phase, stage: r.stage } }
           : undefined;
@@ -565,12 +554,12 @@ export class UpgradeService {
           rollbackStep: 'freeze',
           resumePhase: null,
           phaseSince: this.now(),
-          reason: `stage ${stage} rejected by ${by} (${party})${reason ? `: ${reason}` : ''}`,
+          reason: text.reason,
         };
       },
-      p.actor,
-      'reject',
-      `stage ${stage} (${party})${reason ? `: ${reason}` : ''}`,
+      actor,
+      action,
+      detail,
     );
     return view(r);
   }
