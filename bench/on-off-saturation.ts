@@ -1,0 +1,205 @@
+/**
+ * The saturation comparison two gateway benchmarks share (schema validation on/off, telemetry
+ * on/off): a gateway child process per side, built by the benchmark file itself when run with
+ * `--target on|off`; the simulator and the load generator on core 0 and each gateway alone on
+ * core 1 (taskset), alternating sides each round so a drift in machine load hits both alike.
+ * Every answer is a forced tool call, plain and streaming. Reported per mode: the best req/s of
+ * each side and the least CPU per request (more robust on a shared machine), and their ratios.
+ */
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadJob, LoadResult } from './gateway-loadgen.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export const FORECAST = {
+  type: 'object',
+  properties: {
+    city: { type: 'string', description: 'the city' },
+    days: { type: 'integer', minimum: 1, maximum: 14 },
+    units: { type: 'string', enum: ['metric', 'imperial'] },
+  },
+  required: ['city', 'days'],
+  additionalProperties: false,
+};
+
+export interface SideCell {
+  mode: string;
+  side: 'on' | 'off';
+  round: number;
+  rps: number;
+  errors: number;
+  p50Ms: number;
+  cpuUsPerRequest: number;
+}
+
+export interface SideSummary {
+  mode: string;
+  offRps: number;
+  onRps: number;
+  ratio: number;
+  offCpuUsPerRequest: number;
+  onCpuUsPerRequest: number;
+  cpuCapacityRatio: number;
+  target: string;
+  pass: boolean;
+}
+
+function start(args: string[], core: string, env: Record<string, string> = {}, file: string) {
+  const child = fork(join(here, file), args, {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  if (child.pid) execFileSync('taskset', ['-a', '-p', '-c', core, String(child.pid)], { stdio: 'ignore' });
+  return child;
+}
+
+function message<T>(child: ChildProcess, pick: (m: unknown) => T | undefined): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`child exited with ${code}`));
+    const onMessage = (m: unknown) => {
+      const v = pick(m);
+      if (v === undefined) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(v);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+const SESSIONS = 500;
+
+/** utime + stime of a process in seconds (all threads): CPU per request survives a shared machine better than req/s. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function bodies(stream: boolean): string[] {
+  return Array.from({ length: SESSIONS }, (_, i) =>
+    JSON.stringify({
+      model: 'bench',
+      stream,
+      messages: [
+        {
+          role: 'user',
+          content: `Ticket ${i}: what is the forecast for Lisbon for the next ${1 + (i % 9)} days?`,
+        },
+      ],
+      tools: [{ type: 'function', function: { name: 'get_forecast', parameters: FORECAST } }],
+      tool_choice: { type: 'function', function: { name: 'get_forecast' } },
+    }),
+  );
+}
+
+/**
+ * Runs the comparison: `file` is the benchmark whose `--target on|off` mode starts a gateway and
+ * reports `{url, key}`, and answers a `stats` message with whatever the benchmark wants reported.
+ */
+export async function compareOnOff(
+  file: string,
+  durationMs: number,
+  rounds: number,
+): Promise<{ cells: SideCell[]; summary: SideSummary[]; onStats: unknown }> {
+  const upstream = start([], '0', {}, 'gateway-bench-upstream.ts');
+  const { url: simUrl } = await message(upstream, (m) => m as { url: string });
+  const targets = {
+    on: start(['--target', 'on'], '1', { UPSTREAM_URL: simUrl }, file),
+    off: start(['--target', 'off'], '1', { UPSTREAM_URL: simUrl }, file),
+  };
+  const loadgen = start([], '0', {}, 'gateway-loadgen.ts');
+  const keyOf = (m: unknown) =>
+    (m as { key?: string }).key ? (m as { url: string; key: string }) : undefined;
+  const gw = { on: await message(targets.on, keyOf), off: await message(targets.off, keyOf) };
+  const runJob = (which: 'on' | 'off', stream: boolean, ms: number, warmupMs: number) => {
+    const job: LoadJob = {
+      origin: gw[which].url,
+      path: '/v1/chat/completions',
+      bodies: bodies(stream),
+      headers: Array.from({ length: SESSIONS }, (_, i) => ({
+        'content-type': 'application/json',
+        authorization: `Bearer ${gw[which].key}`,
+        'x-session-id': `session-${i}`,
+      })),
+      stream,
+      concurrency: 64,
+      warmupMs,
+      durationMs: ms,
+    };
+    const done = message(loadgen, (m) =>
+      (m as { type?: string }).type === 'result' ? (m as { result: LoadResult }).result : undefined,
+    );
+    loadgen.send(job);
+    return done;
+  };
+  // Warm both gateways (JIT) before measuring anything.
+  for (const which of ['off', 'on'] as const)
+    for (const stream of [false, true]) await runJob(which, stream, 1500, 0);
+
+  const cells: SideCell[] = [];
+  for (const stream of [false, true]) {
+    for (let r = 0; r < rounds; r++) {
+      // Alternate the order each round, so a drift in machine load hits both sides alike.
+      const order = r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
+      for (const which of order) {
+        const pid = targets[which].pid ?? 0;
+        const measuring = message(loadgen, (m) =>
+          (m as { type?: string }).type === 'measuring' ? true : undefined,
+        );
+        const running = runJob(which, stream, durationMs, 1000);
+        await measuring;
+        const cpu0 = cpuSeconds(pid);
+        const res = await running;
+        const cpuUsPerRequest = ((cpuSeconds(pid) - cpu0) * 1e6) / Math.max(1, res.completed);
+        cells.push({
+          cpuUsPerRequest,
+          mode: stream ? 'stream' : 'plain',
+          side: which,
+          round: r,
+          rps: res.rps,
+          errors: res.errors,
+          p50Ms: res.latency.p50,
+        });
+        process.stderr.write(
+          `  ${stream ? 'stream' : 'plain'} ${which} round ${r}: ${res.rps.toFixed(0)} req/s, ${res.errors} errors\n`,
+        );
+      }
+    }
+  }
+  targets.on.send({ type: 'stats' });
+  const onStats = await message(targets.on, (m) =>
+    (m as { type?: string }).type === 'stats' ? (m as { stats: unknown }).stats : undefined,
+  );
+
+  const best = (mode: string, v: string) =>
+    Math.max(...cells.filter((c) => c.mode === mode && c.side === v).map((c) => c.rps));
+  const leastCpu = (mode: string, v: string) =>
+    Math.min(...cells.filter((c) => c.mode === mode && c.side === v).map((c) => c.cpuUsPerRequest));
+  const summary = ['plain', 'stream'].map((mode) => {
+    const ratio = best(mode, 'on') / best(mode, 'off');
+    // Capacity if the gateway's core were the bottleneck: the inverse of CPU per request.
+    const cpuCapacityRatio = leastCpu(mode, 'off') / leastCpu(mode, 'on');
+    return {
+      mode,
+      offRps: best(mode, 'off'),
+      onRps: best(mode, 'on'),
+      ratio,
+      offCpuUsPerRequest: leastCpu(mode, 'off'),
+      onCpuUsPerRequest: leastCpu(mode, 'on'),
+      cpuCapacityRatio,
+      target: '>= 0.90',
+      pass: ratio >= 0.9 && cpuCapacityRatio >= 0.9,
+    };
+  });
+  for (const c of [loadgen, targets.on, targets.off, upstream]) c.disconnect();
+  setTimeout(() => {
+    for (const c of [loadgen, targets.on, targets.off, upstream]) if (c.exitCode === null) c.kill('SIGKILL');
+  }, 3000).unref();
+  return { cells, summary, onStats };
+}
