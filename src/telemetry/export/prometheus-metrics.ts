@@ -257,26 +257,36 @@ export class PrometheusMetrics implements TelemetryObserver {
   }
 
   private pending: Map<string, { counter: Counter<string>; labels: Labels; n: number }> | null = null;
-  private readonly histogramChildren = new Map<string, { observe(v: number): void }>();
+  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+  private readonly ttfbChildren = new Map<string, { observe(v: number): void }>();
 
-  private count(counter: Counter<string>, labels: Labels, n = 1): void {
-    const key = `${(counter as unknown as { name: string }).name}\u0000${Object.values(labels).join('\u0000')}`;
+  /**
+   * Adds `n` to a counter's series `key` (the caller's label values, joined), building the label
+   * object only the first time a series is seen in a batch: per event this is a string and a map
+   * lookup, where prom-client's own `inc` would hash a label object every time.
+   */
+  private count(counter: Counter<string>, key: string, labels: () => Labels, n = 1): void {
     const sums = this.pending;
     if (!sums) {
-      counter.inc(labels, n);
+      counter.inc(labels(), n);
       return;
     }
     const s = sums.get(key);
     if (s) s.n += n;
-    else sums.set(key, { counter, labels, n });
+    else sums.set(key, { counter, labels: labels(), n });
   }
 
-  private observeIn(h: Histogram<string>, labels: Labels, value: number): void {
-    const key = `${(h as unknown as { name: string }).name}\u0000${Object.values(labels).join('\u0000')}`;
-    let child = this.histogramChildren.get(key);
+  private observeIn(
+    children: Map<string, { observe(v: number): void }>,
+    h: Histogram<string>,
+    key: string,
+    labels: () => Labels,
+    value: number,
+  ): void {
+    let child = children.get(key);
     if (!child) {
-      child = h.labels(labels);
-      this.histogramChildren.set(key, child);
+      child = h.labels(labels());
+      children.set(key, child);
     }
     child.observe(value);
   }
@@ -294,32 +304,76 @@ export class PrometheusMetrics implements TelemetryObserver {
     const tenant = this.tenants.value(e.tenantId);
     const channel = e.channel === null ? NONE : this.channels.value(e.channel);
     const cohort = e.cohort ?? NONE;
-    const stream = String(e.stream);
-    const tc = { tenant, channel };
-    const tcc = { tenant, channel, cohort };
-    const c = (counter: Counter<string>, labels: Labels, n = 1) => this.count(counter, labels, n);
+    const stream = e.stream ? 'true' : 'false';
+    // Series keys: a short tag per counter, then the label values in a fixed order.
+    const tc = `${tenant}\u0000${channel}`;
+    const tcc = `${tc}\u0000${cohort}`;
+    const c = (counter: Counter<string>, key: string, labels: () => Labels, n = 1) =>
+      this.count(counter, key, labels, n);
 
-    c(this.requests, { ...tcc, code: String(e.status), stream });
-    if (e.errorType !== null) c(this.errors, { ...tcc, error_type: this.errorTypes.value(e.errorType) });
-    this.observeIn(this.duration, { channel, cohort, stream }, e.latencyMs / 1000);
-    if (e.ttfbMs !== null) this.observeIn(this.ttfb, { channel, cohort, stream }, e.ttfbMs / 1000);
+    const code = String(e.status);
+    c(this.requests, `rq\u0000${tcc}\u0000${code}\u0000${stream}`, () => ({
+      tenant,
+      channel,
+      cohort,
+      code,
+      stream,
+    }));
+    if (e.errorType !== null) {
+      const error_type = this.errorTypes.value(e.errorType);
+      c(this.errors, `er\u0000${tcc}\u0000${error_type}`, () => ({ tenant, channel, cohort, error_type }));
+    }
+    const cs = `${channel}\u0000${cohort}\u0000${stream}`;
+    const hl = () => ({ channel, cohort, stream });
+    this.observeIn(this.durationChildren, this.duration, cs, hl, e.latencyMs / 1000);
+    if (e.ttfbMs !== null) this.observeIn(this.ttfbChildren, this.ttfb, cs, hl, e.ttfbMs / 1000);
 
-    if (e.fallback !== null) c(this.fallbacks, { ...tc, reason: this.reasons.value(e.fallback) });
-    if (e.sessionReset) c(this.sessionResets, tc);
-    if (e.shadowed) c(this.shadowed, tc);
+    if (e.fallback !== null) {
+      const reason = this.reasons.value(e.fallback);
+      c(this.fallbacks, `fb\u0000${tc}\u0000${reason}`, () => ({ tenant, channel, reason }));
+    }
+    if (e.sessionReset) c(this.sessionResets, `sr\u0000${tc}`, () => ({ tenant, channel }));
+    if (e.shadowed) c(this.shadowed, `sh\u0000${tc}`, () => ({ tenant, channel }));
 
-    if (e.toolCallsChecked > 0) c(this.toolCallsChecked, tcc, e.toolCallsChecked);
+    const tccLabels = () => ({ tenant, channel, cohort });
+    if (e.toolCallsChecked > 0) c(this.toolCallsChecked, `tc\u0000${tcc}`, tccLabels, e.toolCallsChecked);
     if (e.toolCallsInvalid > 0) {
       // One kind per invalid call; a call counted invalid without a kind is labelled `unknown`.
-      for (const kind of e.invalidKinds) c(this.toolCallsInvalid, { ...tcc, kind: this.kinds.value(kind) });
+      for (const k of e.invalidKinds) {
+        const kind = this.kinds.value(k);
+        c(this.toolCallsInvalid, `ti\u0000${tcc}\u0000${kind}`, () => ({ tenant, channel, cohort, kind }));
+      }
       const unnamed = e.toolCallsInvalid - e.invalidKinds.length;
-      if (unnamed > 0) c(this.toolCallsInvalid, { ...tcc, kind: 'unknown' }, unnamed);
+      if (unnamed > 0)
+        c(
+          this.toolCallsInvalid,
+          `ti\u0000${tcc}\u0000unknown`,
+          () => ({ tenant, channel, cohort, kind: 'unknown' }),
+          unnamed,
+        );
     }
-    if (e.toolCallsCoerced > 0) c(this.toolCallsCoerced, tcc, e.toolCallsCoerced);
-    if (e.formatValid !== null) c(this.formatChecks, { ...tcc, result: e.formatValid ? 'valid' : 'invalid' });
-    if (e.policyAction !== null) c(this.policyActions, { ...tcc, action: e.policyAction });
-
-    if (e.inputTokens) c(this.tokens, { ...tcc, type: 'input' }, e.inputTokens);
-    if (e.outputTokens) c(this.tokens, { ...tcc, type: 'output' }, e.outputTokens);
+    if (e.toolCallsCoerced > 0) c(this.toolCallsCoerced, `co\u0000${tcc}`, tccLabels, e.toolCallsCoerced);
+    if (e.formatValid !== null) {
+      const result = e.formatValid ? 'valid' : 'invalid';
+      c(this.formatChecks, `fm\u0000${tcc}\u0000${result}`, () => ({ tenant, channel, cohort, result }));
+    }
+    if (e.policyAction !== null) {
+      const action = e.policyAction;
+      c(this.policyActions, `pa\u0000${tcc}\u0000${action}`, () => ({ tenant, channel, cohort, action }));
+    }
+    if (e.inputTokens)
+      c(
+        this.tokens,
+        `tk\u0000${tcc}\u0000input`,
+        () => ({ tenant, channel, cohort, type: 'input' }),
+        e.inputTokens,
+      );
+    if (e.outputTokens)
+      c(
+        this.tokens,
+        `tk\u0000${tcc}\u0000output`,
+        () => ({ tenant, channel, cohort, type: 'output' }),
+        e.outputTokens,
+      );
   }
 }
