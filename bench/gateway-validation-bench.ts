@@ -1,102 +1,23 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { clearCompiledContracts } from '../src/contracts/compiled-contracts.js';
 import { loadBfclContractCases } from '../src/contracts/test-support/contract-fixtures.js';
-import { SqlDriftProfileStore } from '../src/gateway/drift/drift-store.js';
-import { SqlFeedbackStore } from '../src/gateway/feedback/feedback-store.js';
-import { createGateway } from '../src/gateway/gateway.js';
-import { createSessionPinStore, DEFAULT_PIN_STORE_CONFIG } from '../src/gateway/pins/create-pin-store.js';
-import { SqlShadowResultSink } from '../src/gateway/shadow/shadow-sink.js';
 import { checkToolCalls } from '../src/gateway/validation/response-check.js';
-import { createHttpApp } from '../src/http/create-http-app.js';
-import { InProcessChangeBus } from '../src/registry/change-bus.js';
-import { RegistryService } from '../src/registry/registry-service.js';
-import { SnapshotManager } from '../src/registry/snapshot-manager.js';
-import { SqlRegistryStore } from '../src/registry/sql-registry-store.js';
-import { systemClock } from '../src/shared/clock.js';
-import { migrate } from '../src/storage/migrations.js';
-import { MIGRATIONS } from '../src/storage/schema.js';
-import { SqliteDatabase } from '../src/storage/sqlite-database.js';
 import { SqlTelemetryEventStore } from '../src/telemetry/sql-telemetry-store.js';
-import { compareOnOff, FORECAST } from './on-off-saturation.js';
+import { compareOnOff, numberArg, serveBenchGateway } from './on-off-saturation.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i > 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v > 0 ? v : dflt;
-};
+const arg = numberArg;
 
 // ---- the gateway under test (child process) ------------------------------------------------
 
 async function target(validation: boolean): Promise<void> {
-  const upstream = process.env.UPSTREAM_URL ?? 'http://127.0.0.1:9000';
-  const dir = mkdtempSync(join(tmpdir(), 'sy-vbench-'));
-  const clock = systemClock;
-  const logger = pino({ level: 'warn' });
-  const db = new SqliteDatabase(join(dir, 'switchyard.db'));
-  await migrate(db, MIGRATIONS);
-  const store = new SqlRegistryStore(db);
-  const bus = new InProcessChangeBus();
-  const registry = new RegistryService(store, bus, clock);
-  const ctx = { actor: 'bench' };
-  await registry.seedDefaultGroups(ctx);
-  await registry.createModel(ctx, {
-    id: 'bench-2026-01',
-    channel: 'bench',
-    providerKind: 'openai-compatible',
-    upstreamModel: 'sim-bench',
-    endpoint: `${upstream}/v1`,
-    lifecycle: 'active',
-  });
-  await registry.createTenant(ctx, { id: 'bench', name: 'bench', failurePolicy: 'coerce' });
-  const { secret } = await registry.createApiKey(ctx, 'bench', { label: 'bench' });
-  await registry.bindChannel(ctx, 'bench', { channel: 'bench', stableVersionId: 'bench-2026-01' });
-  if (validation) {
-    await registry.registerContract(ctx, 'bench', {
-      modelVersionId: 'bench-2026-01',
-      name: 'get_forecast',
-      definition: { kind: 'tool', parameters: FORECAST },
-    });
-  }
-  const snapshots = new SnapshotManager({ store, bus, clock });
-  await snapshots.start();
-  const pins = await createSessionPinStore(
-    { ...DEFAULT_PIN_STORE_CONFIG, driver: 'memory', ttlMs: 24 * 3600_000, prefix: 'switchyard' },
-    { clock, db },
-  );
-  const gateway = createGateway({
-    snapshots,
-    pins,
-    telemetry: new SqlTelemetryEventStore(db),
-    feedback: new SqlFeedbackStore(db),
-    shadow: new SqlShadowResultSink(db),
-    drift: new SqlDriftProfileStore(db),
-    logger,
-    clock,
-  });
-  const http = await createHttpApp({ logger, bodyLimitBytes: gateway.config.bodyLimitBytes });
-  await http.register(gateway.plugin);
-  const url = await http.listen({ host: '127.0.0.1', port: 0 });
-  process.send?.({ url, key: secret });
-  process.on('message', (m: { type?: string }) => {
-    if (m.type === 'stats') process.send?.({ type: 'stats', stats: gateway.stats().validation });
-  });
-  process.on('disconnect', () => {
-    void (async () => {
-      const closing = http.close();
-      http.server.closeAllConnections();
-      await closing;
-      await gateway.close();
-      await pins.close();
-      await snapshots.stop();
-      await db.close();
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(0);
-    })();
+  await serveBenchGateway({
+    contracts: validation,
+    telemetry: (db) => new SqlTelemetryEventStore(db),
+    stats: (gateway) => gateway.stats().validation,
   });
 }
 

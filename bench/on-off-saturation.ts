@@ -7,9 +7,26 @@
  * each side and the least CPU per request (more robust on a shared machine), and their ratios.
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { SqlDriftProfileStore } from '../src/gateway/drift/drift-store.js';
+import { SqlFeedbackStore } from '../src/gateway/feedback/feedback-store.js';
+import { createGateway, type Gateway } from '../src/gateway/gateway.js';
+import { createSessionPinStore, DEFAULT_PIN_STORE_CONFIG } from '../src/gateway/pins/create-pin-store.js';
+import { SqlShadowResultSink } from '../src/gateway/shadow/shadow-sink.js';
+import { createHttpApp } from '../src/http/create-http-app.js';
+import { InProcessChangeBus } from '../src/registry/change-bus.js';
+import { RegistryService } from '../src/registry/registry-service.js';
+import { SnapshotManager } from '../src/registry/snapshot-manager.js';
+import { SqlRegistryStore } from '../src/registry/sql-registry-store.js';
+import { systemClock } from '../src/shared/clock.js';
+import { migrate } from '../src/storage/migrations.js';
+import { MIGRATIONS } from '../src/storage/schema.js';
+import { SqliteDatabase } from '../src/storage/sqlite-database.js';
+import type { TelemetryEventStore } from '../src/telemetry/telemetry-event.js';
 import type { LoadJob, LoadResult } from './gateway-loadgen.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -202,4 +219,97 @@ export async function compareOnOff(
     for (const c of [loadgen, targets.on, targets.off, upstream]) if (c.exitCode === null) c.kill('SIGKILL');
   }, 3000).unref();
   return { cells, summary, onStats };
+}
+
+/** A numeric `--name value` argument, or the default. */
+export function numberArg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i > 0 ? Number(process.argv[i + 1]) : Number.NaN;
+  return Number.isFinite(v) && v > 0 ? v : dflt;
+}
+
+export interface BenchGatewayOptions {
+  /** Register the `get_forecast` tool contract for the bench tenant (policy `coerce`). */
+  contracts: boolean;
+  /** The telemetry store; `db` is the gateway's own SQLite database. */
+  telemetry: (db: SqliteDatabase) => TelemetryEventStore;
+  /** What the child answers to a `stats` message (after the gateway settled). */
+  stats: (gateway: Gateway) => unknown;
+  /** Closed after the gateway, before the database. */
+  close?: () => Promise<void>;
+}
+
+/**
+ * The gateway under test, as a child process: the embedded mode (SQLite file registry, memory
+ * pins written behind, the given telemetry) with one tenant on one stable version of channel
+ * `bench` served by the simulator at UPSTREAM_URL. Reports `{url, key}` to the parent.
+ */
+export async function serveBenchGateway(o: BenchGatewayOptions): Promise<void> {
+  const upstream = process.env.UPSTREAM_URL ?? 'http://127.0.0.1:9000';
+  const dir = mkdtempSync(join(tmpdir(), 'sy-bench-'));
+  const clock = systemClock;
+  const logger = pino({ level: 'warn' });
+  const db = new SqliteDatabase(join(dir, 'switchyard.db'));
+  await migrate(db, MIGRATIONS);
+  const store = new SqlRegistryStore(db);
+  const bus = new InProcessChangeBus();
+  const registry = new RegistryService(store, bus, clock);
+  const ctx = { actor: 'bench' };
+  await registry.seedDefaultGroups(ctx);
+  await registry.createModel(ctx, {
+    id: 'bench-2026-01',
+    channel: 'bench',
+    providerKind: 'openai-compatible',
+    upstreamModel: 'sim-bench',
+    endpoint: `${upstream}/v1`,
+    lifecycle: 'active',
+  });
+  await registry.createTenant(ctx, { id: 'bench', name: 'bench', failurePolicy: 'coerce' });
+  const { secret } = await registry.createApiKey(ctx, 'bench', { label: 'bench' });
+  await registry.bindChannel(ctx, 'bench', { channel: 'bench', stableVersionId: 'bench-2026-01' });
+  if (o.contracts) {
+    await registry.registerContract(ctx, 'bench', {
+      modelVersionId: 'bench-2026-01',
+      name: 'get_forecast',
+      definition: { kind: 'tool', parameters: FORECAST },
+    });
+  }
+  const snapshots = new SnapshotManager({ store, bus, clock });
+  await snapshots.start();
+  const pins = await createSessionPinStore(
+    { ...DEFAULT_PIN_STORE_CONFIG, driver: 'memory', ttlMs: 24 * 3600_000, prefix: 'switchyard' },
+    { clock, db },
+  );
+  const gateway = createGateway({
+    snapshots,
+    pins,
+    telemetry: o.telemetry(db),
+    feedback: new SqlFeedbackStore(db),
+    shadow: new SqlShadowResultSink(db),
+    drift: new SqlDriftProfileStore(db),
+    logger,
+    clock,
+  });
+  const http = await createHttpApp({ logger, bodyLimitBytes: gateway.config.bodyLimitBytes });
+  await http.register(gateway.plugin);
+  const url = await http.listen({ host: '127.0.0.1', port: 0 });
+  process.send?.({ url, key: secret });
+  process.on('message', (m: { type?: string }) => {
+    if (m.type !== 'stats') return;
+    void gateway.settle().then(() => process.send?.({ type: 'stats', stats: o.stats(gateway) }));
+  });
+  process.on('disconnect', () => {
+    void (async () => {
+      const closing = http.close();
+      http.server.closeAllConnections();
+      await closing;
+      await gateway.close();
+      await o.close?.();
+      await pins.close();
+      await snapshots.stop();
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    })();
+  });
 }
