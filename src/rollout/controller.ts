@@ -107,8 +107,7 @@ function fingerprint(c: RolloutControl | undefined): string {
 /** Which cohort is missing from the window: shadow has no live canary, a 100% stage no control. */
 type MissingCohort = 'none' | 'canary' | 'control';
 
-function findingOf(d: Decision, missing: MissingCohort | boolean): GuardFinding {
-  const m: MissingCohort = missing === true ? 'canary' : missing === false ? 'none' : missing;
+function findingOf(d: Decision, m: MissingCohort): GuardFinding {
   return {
     regression: REGRESSION_VERDICTS.has(d.verdict),
     // In shadow there is no live canary cohort to compare, so only a source outage is "no data";
@@ -266,7 +265,7 @@ export class RolloutController {
     if (TRAFFIC.has(r.phase) && u.state === 'running') {
       ({ control, guard } = await this.evaluate(u, r, tenant, binding, control, now));
     } else if (r.phase === 'rolling_back' && control.trigger) {
-      guard = findingOf(control.trigger, false);
+      guard = findingOf(control.trigger, 'none');
     }
     const candidateSessions =
       r.phase === 'rolling_back' && r.rollbackStep === 'drain'
