@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSwitchyard, type Switchyard } from '../app/compose.js';
 import { validateConfig } from '../config/load-config.js';
+import { DEFAULT_GROUPS } from '../registry/default-groups.js';
 import { ScaledClock } from '../shared/clock.js';
 import { demoConfigInput, type RunningDemo, startDemo } from './demo-mode.js';
+import { demoPlans } from './demo-timeline.js';
 
 /**
  * The demo `serve` runs with no configuration, on a fast clock: the fleet is seeded, agents send
  * traffic through the gateway, the upgrade starts, and the story's first beats happen by
  * themselves: the tenant whose tool calls drift is blocked at BETS, and the pioneers complete.
+ * The later beats (the rollback at about 3 min, approvals waiting, the rest completing by about
+ * 6 min) take real minutes of traffic: they are timed by hand (README, "What you are seeing").
  */
 const TIME_SCALE = 600;
 let app: Switchyard;
@@ -57,4 +61,38 @@ describe('the demo', () => {
     expect(stats['support-bot']?.sessions).toBeGreaterThan(0);
     expect(stats['support-bot']?.toolCalls).toBeGreaterThan(0);
   }, 90_000);
+
+  it('runs the upgrade on the demo plans (shorter soaks, same stages) with traffic where canaries are small', async () => {
+    const plans = demoPlans(TIME_SCALE);
+    for (const def of DEFAULT_GROUPS) {
+      const group = await app.store.get('rollout_group', def.id);
+      const shape = (p: typeof def.plan) => p.stages.map((st) => [st.percent, st.approvals]);
+      // Same stages, percentages, approvals and BETS thresholds; only the durations are the demo's.
+      expect(shape(group!.plan)).toEqual(shape(def.plan));
+      expect(group!.plan.betsThresholds).toEqual(def.plan.betsThresholds);
+      expect(group!.plan).toEqual(plans[def.id] ?? def.plan);
+    }
+    // At the clock `serve` runs the demo on (120×), every duration is shorter than the default's.
+    for (const [id, plan] of Object.entries(demoPlans(120))) {
+      expect(plan.shadowHours).toBeLessThan(defaultPlan(id).shadowHours);
+      plan.stages.forEach((st, i) => {
+        expect(st.soakHours).toBeLessThanOrEqual(defaultPlan(id).stages[i]!.soakHours);
+      });
+    }
+    const audit = await app.store.listAudit({ entityKind: 'rollout_group', limit: 20 });
+    expect(
+      audit
+        .filter((a) => a.actor === 'system:demo')
+        .map((a) => a.entityId)
+        .sort(),
+    ).toEqual(['conservative', 'early', 'standard']);
+    const stats = demo.traffic.snapshot();
+    expect(stats['code-reviewer']!.sessions).toBeGreaterThan(stats['math-tutor']!.sessions);
+  });
 });
+
+function defaultPlan(id: string) {
+  const g = DEFAULT_GROUPS.find((x) => x.id === id);
+  if (!g) throw new Error(`no default group ${id}`);
+  return g.plan;
+}

@@ -4,6 +4,7 @@ import { DEMO_FLEET } from '../fleet/demo-fleet.js';
 import { tenantMaterial } from '../fleet/fleet-tenant-material.js';
 import { seedFleet } from '../fleet/seed-fleet.js';
 import { type RunningSimulator, startSimulator } from '../simulator/index.js';
+import { applyDemoPlans, demoTrafficWeight } from './demo-timeline.js';
 import { DemoTraffic } from './demo-traffic.js';
 
 /**
@@ -60,9 +61,10 @@ export interface RunningDemo {
 
 /**
  * Starts the demo inside a running Switchyard: the provider simulator, the demo fleet (seeded once
- * into an empty registry), simulated agents of every tenant sending multi-turn tool sessions
- * through the gateway, and after a while the upgrade of the fleet to the new version, which the
- * controller then carries through BETS, shadow, canary stages, approvals and rollbacks.
+ * into an empty registry), the demo's shorter rollout plans, simulated agents of every tenant
+ * sending multi-turn tool sessions through the gateway, and after a while the upgrade of the fleet
+ * to the new version, which the controller then carries through BETS, shadow, canary stages,
+ * approvals and rollbacks.
  */
 export async function startDemo(
   app: Switchyard,
@@ -74,6 +76,8 @@ export async function startDemo(
   const seeded = await seedFleet(app.registry, app.store, app.bets.suites, DEMO_FLEET, {
     endpoint: `${sim.url}/v1`,
   });
+  // Shorter plans and a traffic mix that feeds the guard: the whole story in minutes (demo-timeline.ts).
+  const plans = await applyDemoPlans(app.registry, app.store, demo.timeScale);
   await app.snapshots.reload();
   const tenants = await Promise.all(
     seeded.tenants.map(async (t) => {
@@ -82,7 +86,7 @@ export async function startDemo(
         tenantId: t.tenantId,
         apiKey: t.apiKey,
         tasks: spec ? (await tenantMaterial(spec)).cases : [],
-        weight: spec?.requestsPerHour ?? 1,
+        weight: demoTrafficWeight(t.tenantId),
       };
     }),
   );
@@ -90,10 +94,15 @@ export async function startDemo(
     gatewayUrl,
     channel: DEMO_FLEET.channel,
     sessionsPerSecond: demo.sessionsPerSecond,
+    // The busiest tenants start several sessions a second: more workers keep up with their rate.
+    concurrencyPerTenant: 4,
     onError: (err) => log('a demo agent session failed', { err: String(err) }),
   });
   traffic.start();
-  log(`demo: ${seeded.tenants.length} tenants seeded, simulated agents running`, { simulator: sim.url });
+  log(`demo: ${seeded.tenants.length} tenants seeded, simulated agents running`, {
+    simulator: sim.url,
+    demoPlans: plans,
+  });
   let upgradeId: string | null = null;
   const timer = setTimeout(() => {
     app.upgrades
