@@ -6,11 +6,13 @@ import { type Bets, createBets } from '../bets/bets-module.js';
 import type { Config } from '../config/config-schema.js';
 import { dashboardPlugin } from '../dashboard/dashboard-plugin.js';
 import { SqlDriftProfileStore } from '../gateway/drift/drift-store.js';
+import { type DriftProfileReader, DriftTracker } from '../gateway/drift/drift-tracker.js';
 import { type FeedbackStore, SqlFeedbackStore } from '../gateway/feedback/feedback-store.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { createSessionPinStore } from '../gateway/pins/create-pin-store.js';
 import type { SessionPinStore } from '../gateway/pins/session-pin-store.js';
 import { SqlShadowResultSink } from '../gateway/shadow/shadow-sink.js';
+import { guardConfig } from '../guard/config.js';
 import { createHttpApp, type HttpApp } from '../http/create-http-app.js';
 import { healthRoutes } from '../http/health-routes.js';
 import { metricsRoute } from '../http/metrics-route.js';
@@ -51,15 +53,33 @@ import { SqlRollupStore } from '../telemetry/rollups/sql-rollup-store.js';
 import { SqlTelemetryEventStore } from '../telemetry/sql-telemetry-store.js';
 import { ensureAdminAccess } from './bootstrap-token.js';
 import { openStorage } from './open-storage.js';
+import { modelTrafficRefused, type ProcessRole, roleParts } from './process-role.js';
 
 export interface SwitchyardOptions {
   logger?: Logger;
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
+  /** Overrides `config.process.role` (what `serve --role` does). */
+  role?: ProcessRole;
 }
 
-/** A wired Switchyard process. Everything is built here and only here (the composition root). */
+/**
+ * A wired Switchyard process of any role. Everything is built here and only here (the composition
+ * root). The parts a role does not run are null: a `controller` has no gateway, telemetry pipeline
+ * or rollups of its own; a `gateway` has no rollout controller.
+ */
+export interface SwitchyardProcess
+  extends Omit<Switchyard, 'role' | 'gateway' | 'controller' | 'telemetry' | 'rollups'> {
+  role: ProcessRole;
+  gateway: Gateway | null;
+  controller: RolloutController | null;
+  telemetry: ObservedTelemetryStore | null;
+  rollups: RollupAggregator | null;
+}
+
+/** A wired Switchyard process with every part (role `all`): the embedded default, the demo, tests. */
 export interface Switchyard {
+  role: 'all';
   config: Config;
   logger: Logger;
   db: SqlDatabase;
@@ -85,10 +105,38 @@ export interface Switchyard {
   close(): Promise<void>;
 }
 
+/** Every part in one process (role `all`); refuses a configuration that asks for another role. */
 export async function createSwitchyard(config: Config, opts: SwitchyardOptions = {}): Promise<Switchyard> {
+  const role = opts.role ?? config.process.role;
+  if (role !== 'all') {
+    throw new Error(`createSwitchyard builds role all, not ${role}: use createSwitchyardProcess`);
+  }
+  const app = await createSwitchyardProcess(config, { ...opts, role });
+  if (!isWholeProcess(app)) throw new Error('a process of role all lacks a part');
+  return app;
+}
+
+/** Whether a process has every part (role `all`). */
+export function isWholeProcess(p: SwitchyardProcess): p is Switchyard {
+  return (
+    p.role === 'all' &&
+    p.gateway !== null &&
+    p.controller !== null &&
+    p.rollups !== null &&
+    p.telemetry !== null
+  );
+}
+
+/** A process of the configured role (`config.process.role`, or `opts.role`). */
+export async function createSwitchyardProcess(
+  config: Config,
+  opts: SwitchyardOptions = {},
+): Promise<SwitchyardProcess> {
   const logger = opts.logger ?? pino({ level: config.log.level, base: { pid: process.pid } });
   const clock = opts.clock ?? systemClock;
   const env = opts.env ?? process.env;
+  const role = opts.role ?? config.process.role;
+  const { servesModels, runsControlLoops } = roleParts(role);
 
   const db = await openStorage(config);
   const store = new SqlRegistryStore(db);
@@ -109,6 +157,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
   });
   await snapshots.start();
 
+  // Gateways route with the pins; controllers hard-cut through them.
   const { pins: pinTuning, ...gatewayConfig } = config.gateway;
   const pins = await createSessionPinStore(
     {
@@ -120,7 +169,8 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     },
     { clock, db, onError: (err) => logger.debug({ err }, 'session pin store') },
   );
-  // One pooled upstream client, shared by the gateway and BETS runs (the gateway closes it).
+  // One pooled upstream client, shared by the gateway and BETS runs (which every role may start:
+  // the controller's gate, or `suites run` through any process's admin API).
   const provider = new HttpProviderClient({
     connectTimeoutMs: config.gateway.connectTimeoutMs,
     headersTimeoutMs: config.gateway.headersTimeoutMs,
@@ -130,13 +180,15 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     env,
   });
   const rollouts = new SqlRolloutStore(db);
-  // Failing tool calls the gateway saw, kept in memory for incident reports.
-  const failingCalls = new BoundedFailingCallSampler();
+  // Failing tool calls the gateway saw, kept in memory for incident reports: only a process that
+  // is both gateway and controller can use them (elsewhere incidents sample shadow results).
+  const failingCalls = role === 'all' ? new BoundedFailingCallSampler() : null;
+  let gateway: Gateway | null = null;
   // Prometheus metrics and OpenTelemetry traces, derived from telemetry batches off the response path.
   const observability = createObservability(config.observability, {
     env,
     versionLookup: (id) => snapshots.current().models.get(id),
-    telemetrySink: () => gateway.stats().telemetry,
+    ...(servesModels ? { telemetrySink: () => (gateway as Gateway).stats().telemetry } : {}),
     rolloutPhases: rolloutPhaseCounts(rollouts),
     onError: (err, source) => logger.warn({ err, source }, 'metrics source or OTLP export failed'),
   });
@@ -155,64 +207,93 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
   });
   await bets.start();
 
-  // Every telemetry batch is stored, then shown to the observers that derive rollups and metrics.
-  const telemetryStore = new ObservedTelemetryStore(new SqlTelemetryEventStore(db), (err) =>
-    logger.warn({ err }, 'a telemetry observer failed on a batch'),
-  );
-  // Per-minute rollups of every batch, feedback report and judge score: what the metrics API,
-  // the dashboard and the rollback controller read.
+  // Per-minute rollups: written by the processes that serve traffic, read by every process (the
+  // metrics API, the dashboard, the rollback controller).
   const rollupStore = new SqlRollupStore(db);
-  const rollups = new RollupAggregator(
-    rollupStore,
-    clock,
-    {
-      flushIntervalMs: config.telemetry.rollupFlushIntervalMs,
-      graceMs: config.telemetry.rollupGraceMs,
-      maxOpenRows: config.telemetry.rollupMaxOpenRows,
-      maxPendingRows: config.telemetry.rollupMaxPendingRows,
-    },
-    (err) => logger.warn({ err }, 'telemetry rollups could not be written; kept for retry'),
-  );
-  telemetryStore.add(rollups);
-  for (const o of observability.observers) telemetryStore.add(o);
-  const sqlFeedback = new SqlFeedbackStore(db);
-  const feedback: FeedbackStore = {
-    append: async (r) => {
-      await sqlFeedback.append(r);
-      rollups.recordFeedback(r);
-    },
-    listForTenant: (t, since, limit) => sqlFeedback.listForTenant(t, since, limit),
-  };
-  // Safe in every process: PostgreSQL serializes it with an advisory lock, SQLite with its write lock.
-  const retention = new TelemetryRetention(
-    db,
-    clock,
-    {
-      retentionDays: config.telemetry.retentionDays,
-      partitionsAheadDays: config.telemetry.partitionsAheadDays,
-      intervalMs: config.telemetry.maintenanceIntervalMs,
-    },
-    (err) => logger.warn({ err }, 'telemetry retention failed; retried next run'),
-  );
-  retention.start();
+  let telemetryStore: ObservedTelemetryStore | null = null;
+  let rollups: RollupAggregator | null = null;
+  if (servesModels) {
+    // Every telemetry batch is stored, then shown to the observers that derive rollups and metrics.
+    const observed = new ObservedTelemetryStore(new SqlTelemetryEventStore(db), (err) =>
+      logger.warn({ err }, 'a telemetry observer failed on a batch'),
+    );
+    // Rollups of every batch, feedback report and judge score. Only traffic-serving processes are
+    // writers: a writer's heartbeat is what "settled" waits for, so a process without traffic
+    // would only add a writer to wait for.
+    const aggregator = new RollupAggregator(
+      rollupStore,
+      clock,
+      {
+        flushIntervalMs: config.telemetry.rollupFlushIntervalMs,
+        graceMs: config.telemetry.rollupGraceMs,
+        maxOpenRows: config.telemetry.rollupMaxOpenRows,
+        maxPendingRows: config.telemetry.rollupMaxPendingRows,
+      },
+      (err) => logger.warn({ err }, 'telemetry rollups could not be written; kept for retry'),
+    );
+    observed.add(aggregator);
+    for (const o of observability.observers) observed.add(o);
+    const sqlFeedback = new SqlFeedbackStore(db);
+    const feedback: FeedbackStore = {
+      append: async (r) => {
+        await sqlFeedback.append(r);
+        aggregator.recordFeedback(r);
+      },
+      listForTenant: (t, since, limit) => sqlFeedback.listForTenant(t, since, limit),
+    };
+    gateway = createGateway({
+      snapshots,
+      provider,
+      capture: bets.captureSink,
+      pins,
+      clock,
+      logger,
+      env,
+      config: gatewayConfig,
+      telemetry: observed,
+      feedback,
+      shadow: new SqlShadowResultSink(db),
+      drift: new SqlDriftProfileStore(db),
+      judge: { sink: aggregator },
+      ...(failingCalls
+        ? {
+            onInvalidToolCall: (ctx, call) =>
+              failingCalls.record(
+                ctx.tenantId,
+                ctx.versionId,
+                sampleOfInvalidCall(call, ctx.requestId, clock.now()),
+              ),
+          }
+        : {}),
+    });
+    telemetryStore = observed;
+    rollups = aggregator;
+  }
+  // The drift profiles the admin API shows: the gateway's (store plus its unsaved counts), or on a
+  // controller the store alone (a tracker that records nothing and is never started).
+  const drift: DriftProfileReader =
+    gateway?.drift ??
+    new DriftTracker(new SqlDriftProfileStore(db), {
+      flushIntervalMs: 60_000,
+      now: () => clock.now(),
+      onError: (err) => logger.warn({ err }, 'drift profiles'),
+    });
 
-  const gateway = createGateway({
-    snapshots,
-    provider,
-    capture: bets.captureSink,
-    pins,
-    clock,
-    logger,
-    env,
-    config: gatewayConfig,
-    telemetry: telemetryStore,
-    feedback,
-    shadow: new SqlShadowResultSink(db),
-    drift: new SqlDriftProfileStore(db),
-    judge: { sink: rollups },
-    onInvalidToolCall: (ctx, call) =>
-      failingCalls.record(ctx.tenantId, ctx.versionId, sampleOfInvalidCall(call, ctx.requestId, clock.now())),
-  });
+  // Safe in every process (PostgreSQL serializes it with an advisory lock, SQLite with its write
+  // lock); run by the controllers.
+  const retention = runsControlLoops
+    ? new TelemetryRetention(
+        db,
+        clock,
+        {
+          retentionDays: config.telemetry.retentionDays,
+          partitionsAheadDays: config.telemetry.partitionsAheadDays,
+          intervalMs: config.telemetry.maintenanceIntervalMs,
+        },
+        (err) => logger.warn({ err }, 'telemetry retention failed; retried next run'),
+      )
+    : null;
+  retention?.start();
 
   const classificationRecords = new SqlClassificationStore(db);
   const classification = new ClassificationService({
@@ -223,61 +304,72 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     rollouts,
     regressionWindowDays: config.classification.regressionWindowDays,
   });
-  // Any process may run it: the schedule row lets one run per interval across processes.
-  const classificationScheduler = config.classification.enabled
-    ? new ClassificationScheduler({
-        service: classification,
-        store: classificationRecords,
-        clock,
-        intervalDays: config.classification.intervalDays,
-        holder: `${hostname()}:${process.pid}`,
-        onError: (err) => logger.warn({ err }, 'scheduled classification failed; retried later'),
-        onRun: (r) =>
-          logger.info(
-            { moves: r.moves.length, held: r.held.length, failed: r.failed.length },
-            'scheduled classification ran',
-          ),
-      })
-    : undefined;
+  // Any controller may run it: the schedule row lets one run per interval across processes.
+  const classificationScheduler =
+    runsControlLoops && config.classification.enabled
+      ? new ClassificationScheduler({
+          service: classification,
+          store: classificationRecords,
+          clock,
+          intervalDays: config.classification.intervalDays,
+          holder: `${hostname()}:${process.pid}`,
+          onError: (err) => logger.warn({ err }, 'scheduled classification failed; retried later'),
+          onRun: (r) =>
+            logger.info(
+              { moves: r.moves.length, held: r.held.length, failed: r.failed.length },
+              'scheduled classification ran',
+            ),
+        })
+      : undefined;
   classificationScheduler?.start();
 
   // Layer 4: the rollout controller (one leader across processes), its webhooks and incidents.
   const c = config.controller;
-  const outbox = new SqlNotificationOutbox(db);
-  const dispatcher = new WebhookDispatcher({
-    outbox,
-    endpoints: resolveWebhooks(c.webhooks, env),
-    clock,
-    onError: (err) => logger.warn({ err }, 'webhook delivery failed; retried with backoff'),
-  });
   const incidents = new SqlIncidentStore(db);
-  const controller = new RolloutController(
-    {
-      rollouts,
-      registry,
-      registryStore: store,
+  let dispatcher: WebhookDispatcher | null = null;
+  let controller: RolloutController | null = null;
+  if (runsControlLoops) {
+    const outbox = new SqlNotificationOutbox(db);
+    const webhooks = new WebhookDispatcher({
+      outbox,
+      endpoints: resolveWebhooks(c.webhooks, env),
       clock,
-      lease: new LeaderLease(
-        db,
+      onError: (err) => logger.warn({ err }, 'webhook delivery failed; retried with backoff'),
+    });
+    const guard = Object.keys(c.guard).length > 0 ? guardConfig(c.guard) : undefined;
+    controller = new RolloutController(
+      {
+        rollouts,
+        registry,
+        registryStore: store,
         clock,
-        'rollout-controller',
-        `${hostname()}:${process.pid}:${newId('c')}`,
-        c.leaseMs,
-      ),
-      signals: new RollupSignalSource(rollupStore, clock),
-      bets: new BetsServicesGate({ store: bets.store, runs: bets.runs, withoutSuite: c.betsWithoutSuite }),
-      pins,
-      sessions: new TelemetryCandidateSessions(db),
-      incidents,
-      notifier: new OutboxNotifier(outbox, dispatcher.endpointIds()),
-      samples: new CombinedFailingCallSamples([new ShadowFailingCallSamples(db), failingCalls]),
-      onError: (err, where) => logger.error({ err, where }, 'rollout controller'),
-    },
-    { tickMs: c.tickMs, drainTimeoutMs: c.drainTimeoutMs, warmDays: c.warmDays },
-  );
+        lease: new LeaderLease(
+          db,
+          clock,
+          'rollout-controller',
+          `${hostname()}:${process.pid}:${newId('c')}`,
+          c.leaseMs,
+        ),
+        signals: new RollupSignalSource(rollupStore, clock),
+        bets: new BetsServicesGate({ store: bets.store, runs: bets.runs, withoutSuite: c.betsWithoutSuite }),
+        pins,
+        sessions: new TelemetryCandidateSessions(db),
+        incidents,
+        notifier: new OutboxNotifier(outbox, webhooks.endpointIds()),
+        samples: new CombinedFailingCallSamples([
+          new ShadowFailingCallSamples(db),
+          ...(failingCalls ? [failingCalls] : []),
+        ]),
+        ...(guard ? { guard } : {}),
+        onError: (err, where) => logger.error({ err, where }, 'rollout controller'),
+      },
+      { tickMs: c.tickMs, drainTimeoutMs: c.drainTimeoutMs, warmDays: c.warmDays },
+    );
+    controller.start();
+    webhooks.start();
+    dispatcher = webhooks;
+  }
   const upgrades = new UpgradeService({ rollouts, registry: store, clock });
-  controller.start();
-  dispatcher.start();
 
   const auth = new AdminAuth(store, registry);
   const access = await ensureAdminAccess(config, env, auth, store);
@@ -285,6 +377,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
 
   const status = async () => ({
     pid: process.pid,
+    role,
     snapshotVersion: snapshots.current().version,
     snapshotTenants: snapshots.current().tenants.size,
     snapshotBuiltAt: new Date(snapshots.current().builtAt).toISOString(),
@@ -293,8 +386,8 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     snapshotStale: snapshots.stale(),
     storage: { driver: db.dialect, ok: await db.ping() },
     cache: { driver: config.cache.driver, healthy: bus.healthy() },
-    gateway: gateway.stats(),
-    telemetry: { rollups: rollups.stats(), retention: retention.stats() },
+    gateway: gateway?.stats() ?? null,
+    telemetry: { rollups: rollups?.stats() ?? null, retention: retention?.stats() ?? null },
   });
 
   const http = await createHttpApp({ logger, bodyLimitBytes: config.server.bodyLimitBytes });
@@ -303,7 +396,9 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
       metricsRoute({ metrics: observability.metrics, bearerToken: env.SWITCHYARD_METRICS_TOKEN }),
     );
   }
-  await http.register(healthRoutes({ db, bus, snapshots, degraded: () => gateway.health().degraded }));
+  await http.register(
+    healthRoutes({ db, bus, snapshots, role, degraded: () => gateway?.health().degraded ?? [] }),
+  );
   await http.register(
     adminApi({
       registry,
@@ -313,14 +408,14 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
       bets: bets.routes,
       classification: { service: classification, store },
       metrics: { rollups: rollupStore, store, clock },
-      drift: gateway.drift,
+      drift,
       upgrades: { upgrades, incidents },
     }),
     {
       prefix: '/admin/v1',
     },
   );
-  await http.register(gateway.plugin);
+  await http.register(gateway ? gateway.plugin : modelTrafficRefused(role));
   await http.register(
     dashboardPlugin({
       auth,
@@ -335,6 +430,7 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
   );
 
   return {
+    role,
     config,
     logger,
     db,
@@ -357,15 +453,17 @@ export async function createSwitchyard(config: Config, opts: SwitchyardOptions =
     },
     async close() {
       await http.close();
-      await controller.stop();
-      await dispatcher.stop();
+      await controller?.stop();
+      await dispatcher?.stop();
       await classificationScheduler?.stop();
       await bets.close();
-      await gateway.close();
+      // The gateway closes the shared upstream client; without one, close it here.
+      if (gateway) await gateway.close();
+      else await provider.close();
       // After the gateway, whose close flushed the last telemetry batch into the rollups.
-      await rollups.close();
+      await rollups?.close();
       await observability.close();
-      await retention.stop();
+      await retention?.stop();
       await pins.close();
       await snapshots.stop();
       await bus.close();

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerClusterCommand } from './cluster-command.js';
 import { registerClassifyCommands } from './commands/classify.js';
 import { registerUpgradeCommands } from './commands/upgrades.js';
 import { registerConfigCommands } from './config-commands.js';
@@ -19,6 +20,7 @@ const program = new Command()
   .exitOverride();
 
 registerServeCommand(program);
+registerClusterCommand(program);
 registerSimulatorCommand(program);
 registerSimulateCommand(program);
 registerConfigCommands(program);

@@ -26,6 +26,16 @@ export const ConfigSchema = Type.Object(
       },
       'HTTP server',
     ),
+    process: obj(
+      {
+        role: Type.Union([Type.Literal('all'), Type.Literal('gateway'), Type.Literal('controller')], {
+          default: 'all',
+          description:
+            'all: everything in one process; gateway: model endpoints, admin API and dashboard (no rollout controller, classification schedule, retention or webhook outbox); controller: those background loops plus the admin API and dashboard, refusing model traffic (`serve --role` overrides it)',
+        }),
+      },
+      'what this process runs: a scaled deployment splits gateways from controllers (docs/scaled-deployment.md)',
+    ),
     storage: obj(
       {
         driver: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], {
@@ -172,6 +182,44 @@ export const ConfigSchema = Type.Object(
           default: 'block',
           description: 'a tenant with no BETS suite on the channel is blocked (default) or let through',
         }),
+        guard: obj(
+          {
+            settleMs: Type.Optional(
+              Type.Integer({
+                minimum: 0,
+                maximum: 600_000,
+                description:
+                  'only rollup minutes that ended this long ago are judged (default 30 000: telemetry arrives late)',
+              }),
+            ),
+            persistence: Type.Optional(
+              Type.Object(
+                {
+                  evaluations: Type.Integer({ minimum: 1, maximum: 1000 }),
+                  minDurationMs: Type.Integer({ minimum: 0, maximum: 86_400_000 }),
+                },
+                {
+                  additionalProperties: false,
+                  description:
+                    'a regression acts only after this many evaluations over this long (default 2 over 60 000 ms)',
+                },
+              ),
+            ),
+            minSamples: Type.Optional(
+              Type.Object(
+                {
+                  canary: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+                  control: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+                },
+                {
+                  additionalProperties: false,
+                  description: 'trials each cohort needs before a signal decides anything (default 100 each)',
+                },
+              ),
+            ),
+          },
+          'overrides of the rollback guard (src/guard/config.ts); unset keys keep its defaults. Shorten them only for drills and tests: they trade false alarms for speed',
+        ),
         webhooks: Type.Array(
           Type.Object(
             {

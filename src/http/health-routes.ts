@@ -13,11 +13,14 @@ export const healthRoutes =
     db: SqlDatabase;
     bus: ChangeBus;
     snapshots: SnapshotManager;
+    /** What this process runs (`process.role`), reported so operators and balancers can tell. */
+    role?: string;
     /** Further parts that are down while the process still serves (session pins, breakers). */
     degraded?: () => string[];
   }): FastifyPluginAsync =>
   async (app) => {
-    app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+    const role = deps.role ? { role: deps.role } : {};
+    app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', ...role }));
     app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
       const snapshot = deps.snapshots.current();
       const dbOk = await deps.db.ping().catch(() => false);
@@ -26,6 +29,7 @@ export const healthRoutes =
       const down = [...(dbOk ? [] : ['storage']), ...(busOk ? [] : ['cache']), ...(deps.degraded?.() ?? [])];
       return reply.status(ready ? 200 : 503).send({
         status: !ready ? 'starting' : down.length ? 'degraded' : 'ok',
+        ...role,
         snapshotVersion: snapshot.version,
         down,
       });

@@ -47,6 +47,8 @@ export async function createSessionPinStore(
       maxTtlMs: config.ttlMs,
       commandTimeoutMs: config.commandTimeoutMs,
       cutRefreshMs: config.cutRefreshMs,
+      // Every gateway has picked a cut up by then, so all of them move its sessions from then on.
+      cutDelayMs: 2 * config.cutRefreshMs,
       ...(deps.onError ? { onError: deps.onError } : {}),
     });
     await store.ready(2_000).catch(() => {});

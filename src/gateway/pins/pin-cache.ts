@@ -60,12 +60,13 @@ export class PinCache {
     return true;
   }
 
+  /** A cut marker may lie in the future (a cut scheduled for when every gateway knows of it). */
   pin(tenantId: string, e: PinEntry): Pin {
     const cutAt = this.cuts.size === 0 ? undefined : this.cuts.get(cutKey(tenantId, e.versionId));
     return {
       versionId: e.versionId,
       createdAtMs: e.createdAtMs,
-      cut: cutAt !== undefined && e.createdAtMs <= cutAt,
+      cut: cutAt !== undefined && e.createdAtMs <= cutAt && cutAt <= this.clock.now(),
     };
   }
 

@@ -60,9 +60,11 @@ describe.skipIf(!available)('RedisPinStore', () => {
     await a.getOrSet('t', 'c1', 'v9', HOUR);
     await b.getOrSet('t', 'c1', 'v1', HOUR);
     await a.hardCut('t', 'v9');
-    expect(a.peek('t', 'c1')?.cut).toBe(true);
+    // A cut pin is read again from Redis (another gateway may have moved the session): peek defers.
+    expect(a.peek('t', 'c1')).toBeUndefined();
+    expect(await a.getOrSet('t', 'c1', 'v1', HOUR)).toMatchObject({ versionId: 'v9', cut: true });
     await b.syncCuts();
-    expect(b.peek('t', 'c1')).toMatchObject({ versionId: 'v9', cut: true });
+    expect(await b.getOrSet('t', 'c1', 'v1', HOUR)).toMatchObject({ versionId: 'v9', cut: true });
     b.replace('t', 'c1', 'v1', HOUR);
     const c = store();
     await c.ready();

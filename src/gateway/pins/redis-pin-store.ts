@@ -27,6 +27,13 @@ export interface RedisPinStoreOptions {
   commandTimeoutMs: number;
   /** How often hard cuts made by other processes are picked up. */
   cutRefreshMs: number;
+  /**
+   * A hard cut takes effect this long after it is made, on every gateway at once: long enough for
+   * every gateway to have picked it up (two refreshes). Cutting at once would let a gateway that
+   * has not heard of the cut serve the old version to a session another gateway has just moved.
+   * Default 0 (at once: one process, or tests).
+   */
+  cutDelayMs?: number;
   /** Pins made while Redis was unreachable, kept to write when it returns. */
   maxUnsynced?: number;
   onError?: (err: unknown) => void;
@@ -94,13 +101,17 @@ export class RedisPinStore implements SessionPinStore {
   peek(tenantId: string, sessionKey: string): Pin | undefined {
     const e = this.cache.get(cacheKey(tenantId, sessionKey));
     if (!e) return undefined;
+    const pin = this.cache.pin(tenantId, e);
+    // A cut pin in memory may be stale: another gateway may have moved the session already, and
+    // moving (and telling) it twice is wrong. Redis knows; ask it (getOrSet) while it answers.
+    if (pin.cut && this.client.status === 'ready') return undefined;
     this.counts.hits++;
     if (this.cache.touch(e)) {
       this.client
         .pexpire(this.redisKey(tenantId, sessionKey), e.ttlMs)
         .catch((err: unknown) => this.failed(err));
     }
-    return this.cache.pin(tenantId, e);
+    return pin;
   }
 
   async getOrSet(tenantId: string, sessionKey: string, versionId: string, ttlMs: number): Promise<Pin> {
@@ -108,6 +119,8 @@ export class RedisPinStore implements SessionPinStore {
     if (found) return found;
     this.counts.misses++;
     const key = cacheKey(tenantId, sessionKey);
+    // Held here but passed over by peek: a cut pin, to be confirmed in Redis.
+    const cut = this.cache.get(key);
     const mine = this.cache.newEntry(versionId, ttlMs);
     const redisKey = this.redisKey(tenantId, sessionKey);
     try {
@@ -118,6 +131,8 @@ export class RedisPinStore implements SessionPinStore {
       return this.cache.pin(tenantId, entry);
     } catch (e) {
       this.failed(e);
+      // A cut session stays cut without Redis: it is moved to stable and told so.
+      if (cut) return this.cache.pin(tenantId, cut);
       this.cache.set(key, mine);
       this.remember(key, { redisKey, tenantId, entry: mine, force: false });
       return this.cache.pin(tenantId, mine);
@@ -139,9 +154,9 @@ export class RedisPinStore implements SessionPinStore {
   }
 
   async hardCut(tenantId: string, versionId: string): Promise<void> {
-    const now = this.opts.clock.now();
-    this.cache.addCut(tenantId, versionId, now);
-    await this.client.hset(this.cutsKey, `${tenantId}|${versionId}`, String(now));
+    const at = this.opts.clock.now() + (this.opts.cutDelayMs ?? 0);
+    this.cache.addCut(tenantId, versionId, at);
+    await this.client.hset(this.cutsKey, `${tenantId}|${versionId}`, String(at));
   }
 
   health(): ComponentHealth {
