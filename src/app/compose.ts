@@ -51,6 +51,7 @@ import { RollupAggregator } from '../telemetry/rollups/rollup-aggregator.js';
 import { RollupSignalSource } from '../telemetry/rollups/rollup-signal-source.js';
 import { SqlRollupStore } from '../telemetry/rollups/sql-rollup-store.js';
 import { SqlTelemetryEventStore } from '../telemetry/sql-telemetry-store.js';
+import { SqliteWorkerTelemetryStore } from '../telemetry/sqlite-worker-telemetry-store.js';
 import { ensureAdminAccess } from './bootstrap-token.js';
 import { openStorage } from './open-storage.js';
 import { modelTrafficRefused, type ProcessRole, roleParts } from './process-role.js';
@@ -211,10 +212,19 @@ export async function createSwitchyardProcess(
   // metrics API, the dashboard, the rollback controller).
   const rollupStore = new SqlRollupStore(db);
   let telemetryStore: ObservedTelemetryStore | null = null;
+  let eventWriter: SqliteWorkerTelemetryStore | null = null;
   let rollups: RollupAggregator | null = null;
   if (servesModels) {
     // Every telemetry batch is stored, then shown to the observers that derive rollups and metrics.
-    const observed = new ObservedTelemetryStore(new SqlTelemetryEventStore(db), (err) =>
+    // On an SQLite file the raw events are written from a worker thread (its own connection), so
+    // the INSERTs stay off the event loop that serves requests; see docs/architecture.md.
+    const sqlitePath = config.storage.driver === 'sqlite' ? config.storage.sqlitePath : ':memory:';
+    if (sqlitePath !== ':memory:') {
+      eventWriter = new SqliteWorkerTelemetryStore(sqlitePath, (err) =>
+        logger.error({ err }, 'the telemetry writer thread failed; it is restarted on the next batch'),
+      );
+    }
+    const observed = new ObservedTelemetryStore(eventWriter ?? new SqlTelemetryEventStore(db), (err) =>
       logger.warn({ err }, 'a telemetry observer failed on a batch'),
     );
     // Rollups of every batch, feedback report and judge score. Only traffic-serving processes are
@@ -461,6 +471,7 @@ export async function createSwitchyardProcess(
       if (gateway) await gateway.close();
       else await provider.close();
       // After the gateway, whose close flushed the last telemetry batch into the rollups.
+      await eventWriter?.close();
       await rollups?.close();
       await observability.close();
       await retention?.stop();

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../config/load-config.js';
 import { DEMO_FLEET } from '../fleet/demo-fleet.js';
@@ -7,7 +10,8 @@ import { type RunningSimulator, startSimulator } from '../simulator/index.js';
 import { createSwitchyard, type Switchyard } from './compose.js';
 
 /**
- * The composition root wires the telemetry consumers: one request through the gateway shows up in
+ * The composition root wires the telemetry consumers: one request through the gateway is stored as
+ * a raw event (on an SQLite file, as `serve` runs by default: from the writer thread), shows up in
  * Prometheus `/metrics`, in the per-minute rollups behind the metrics API, and a BETS verdict in the
  * verdict counter. (Each part has its own tests; this one fails if serve leaves a part unwired.)
  */
@@ -16,6 +20,7 @@ let sim: RunningSimulator;
 let app: Switchyard;
 let url: string;
 let fleet: SeededFleet;
+const dir = mkdtempSync(join(tmpdir(), 'sy-serve-wiring-'));
 // Rollups close a minute after it ends: a manual clock moves past it without waiting.
 const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 30));
 
@@ -26,7 +31,7 @@ beforeAll(async () => {
   });
   const config = validateConfig({
     server: { port: 0 },
-    storage: { sqlitePath: ':memory:' },
+    storage: { sqlitePath: join(dir, 'switchyard.db') },
     log: { level: 'silent' },
     telemetry: { rollupFlushIntervalMs: 100, rollupGraceMs: 0 },
     gateway: { telemetry: { flushIntervalMs: 20 } },
@@ -49,6 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const admin = async (method: string, path: string, body?: unknown) => {
@@ -71,6 +77,10 @@ describe('serve wiring', () => {
     expect(res.status).toBe(200);
     await res.arrayBuffer();
     await app.gateway.settle();
+    const stored = await app.db.all<{ tenant_id: string; status: number }>(
+      'SELECT tenant_id, status FROM telemetry_events',
+    );
+    expect(stored).toEqual([{ tenant_id: 'math-tutor', status: 200 }]);
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/switchyard_gateway_requests_total\{[^}]*tenant="math-tutor"[^}]*\} 1/);

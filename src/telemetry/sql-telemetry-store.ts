@@ -1,7 +1,8 @@
 import type { SqlDatabase, SqlParam } from '../storage/sql-database.js';
 import type { TelemetryEvent, TelemetryEventStore } from './telemetry-event.js';
 
-const COLUMNS = [
+/** The columns of an inserted event, in the order `eventParams` writes them. */
+export const EVENT_COLUMNS = [
   'day',
   'at_ms',
   'request_id',
@@ -34,8 +35,8 @@ const COLUMNS = [
 ] as const;
 
 /** Rows per INSERT: 29 parameters each keeps a statement well under both dialects' limits. */
-const CHUNK = 200;
-const ROW = `(${COLUMNS.map(() => '?').join(', ')})`;
+export const CHUNK = 200;
+const ROW = `(${EVENT_COLUMNS.map(() => '?').join(', ')})`;
 
 interface EventRow {
   at_ms: number | string;
@@ -70,9 +71,21 @@ interface EventRow {
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-function params(e: TelemetryEvent, out: SqlParam[]): void {
+const DAY_MS = 86_400_000;
+/** The UTC day of the last event seen: almost every event of a batch falls in it. */
+let dayCache = { startMs: 0, day: '1970-01-01' };
+function dayOf(atMs: number): string {
+  if (atMs < dayCache.startMs || atMs >= dayCache.startMs + DAY_MS) {
+    const startMs = Math.floor(atMs / DAY_MS) * DAY_MS;
+    dayCache = { startMs, day: new Date(startMs).toISOString().slice(0, 10) };
+  }
+  return dayCache.day;
+}
+
+/** Appends an event's column values to `out`, in `EVENT_COLUMNS` order. */
+export function eventParams(e: TelemetryEvent, out: SqlParam[]): void {
   out.push(
-    new Date(e.atMs).toISOString().slice(0, 10),
+    dayOf(e.atMs),
     e.atMs,
     e.requestId,
     e.tenantId,
@@ -87,7 +100,7 @@ function params(e: TelemetryEvent, out: SqlParam[]): void {
     e.errorType,
     e.fallback,
     e.sessionReset ? 1 : 0,
-    JSON.stringify(e.toolNames),
+    e.toolNames.length === 0 ? '[]' : JSON.stringify(e.toolNames),
     round3(e.latencyMs),
     e.ttfbMs === null ? null : round3(e.ttfbMs),
     e.inputTokens,
@@ -97,7 +110,7 @@ function params(e: TelemetryEvent, out: SqlParam[]): void {
     e.taskId,
     e.toolCallsChecked,
     e.toolCallsInvalid,
-    JSON.stringify(e.invalidKinds),
+    e.invalidKinds.length === 0 ? '[]' : JSON.stringify(e.invalidKinds),
     e.toolCallsCoerced,
     e.formatValid === null ? null : e.formatValid ? 1 : 0,
     e.policyAction,
@@ -114,9 +127,9 @@ export class SqlTelemetryEventStore implements TelemetryEventStore {
       for (let i = 0; i < events.length; i += CHUNK) {
         const part = events.slice(i, i + CHUNK);
         const values: SqlParam[] = [];
-        for (const e of part) params(e, values);
+        for (const e of part) eventParams(e, values);
         await tx.run(
-          `INSERT INTO telemetry_events (${COLUMNS.join(', ')}) VALUES ${part.map(() => ROW).join(', ')}`,
+          `INSERT INTO telemetry_events (${EVENT_COLUMNS.join(', ')}) VALUES ${part.map(() => ROW).join(', ')}`,
           values,
         );
       }
@@ -126,7 +139,7 @@ export class SqlTelemetryEventStore implements TelemetryEventStore {
   /** A tenant's most recent events, newest first (for the dashboard, the controller and tests). */
   async recent(tenantId: string, limit: number): Promise<TelemetryEvent[]> {
     const rows = await this.db.all<EventRow>(
-      `SELECT ${COLUMNS.slice(1).join(', ')} FROM telemetry_events WHERE tenant_id = ? ORDER BY seq DESC LIMIT ?`,
+      `SELECT ${EVENT_COLUMNS.slice(1).join(', ')} FROM telemetry_events WHERE tenant_id = ? ORDER BY seq DESC LIMIT ?`,
       [tenantId, limit],
     );
     return rows.map((r) => ({

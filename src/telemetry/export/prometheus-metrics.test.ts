@@ -223,6 +223,33 @@ describe('PrometheusMetrics at GET /metrics', () => {
     expect(value(samples, 'switchyard_metrics_label_values', { label: 'tenant' })).toBe(2);
   });
 
+  it('adds up counters, histograms and label overflow over several batches', async () => {
+    const metrics = new PrometheusMetrics({ processMetrics: false, tenantLabelLimit: 1 });
+    const store = new ObservedTelemetryStore({ append: async () => {} });
+    store.add(metrics);
+    const over = { tenantId: 'late-tenant', latencyMs: 100, toolCallsChecked: 2 };
+    await store.append([event({ tenantId: 't1', latencyMs: 100 }), event(over), event(over)]);
+    await store.append([event(over), event({ ...over, status: 502, errorType: 'upstream_502' })]);
+    await store.append([event({ ...over, latencyMs: 5000, toolCallsInvalid: 1, invalidKinds: [] })]);
+    const samples = await scrape(metrics);
+    const other = { tenant: 'other', channel: 'gpt-x', cohort: 'stable' };
+    expect(value(samples, 'switchyard_gateway_requests_total', { ...other, code: '200' })).toBe(4);
+    expect(value(samples, 'switchyard_gateway_requests_total', { ...other, code: '502' })).toBe(1);
+    expect(value(samples, 'switchyard_gateway_request_errors_total', other)).toBe(1);
+    expect(value(samples, 'switchyard_gateway_tool_calls_checked_total', other)).toBe(10);
+    expect(value(samples, 'switchyard_gateway_tool_calls_invalid_total', { ...other, kind: 'unknown' })).toBe(
+      1,
+    );
+    // Every observation of the over-cap tenant counts, in whichever batch it came.
+    expect(value(samples, 'switchyard_metrics_label_overflow_total', { label: 'tenant' })).toBe(5);
+    const h = { channel: 'gpt-x', cohort: 'stable', stream: 'false' };
+    const duration = 'switchyard_gateway_request_duration_seconds';
+    expect(value(samples, `${duration}_count`, h)).toBe(6);
+    expect(value(samples, `${duration}_bucket`, { ...h, le: '0.16' })).toBe(5);
+    expect(value(samples, `${duration}_bucket`, { ...h, le: '5.12' })).toBe(6);
+    expect(value(samples, `${duration}_sum`, h)).toBeCloseTo(5.5, 9);
+  });
+
   it('reads telemetry sink stats and rollout phases at scrape time, and counts verdicts', async () => {
     let stats: SinkStats = { accepted: 10, dropped: 2, written: 7, failed: 1, buffered: 0, lastError: null };
     let phases: Record<string, number> = { canary: 3, pending: 1 };

@@ -1,12 +1,12 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { TenantVerdict } from '../../bets/run-types.js';
 import type { SinkStats } from '../batching-sink.js';
 import type { TelemetryObserver } from '../observed-store.js';
 import type { TelemetryEvent } from '../telemetry-event.js';
-import { BoundedLabel } from './bounded-label.js';
+import { BatchHistogram } from './batch-histogram.js';
+import { BoundedLabel, OTHER_LABEL } from './bounded-label.js';
 import { DEFAULT_OBSERVABILITY } from './observability-config.js';
-
-type Labels = Record<string, string>;
+import { fold, MAX_GROUPS, newGroup, type RequestGroup, resetGroup, UNNAMED_KIND } from './request-group.js';
 
 export interface PrometheusMetricsOptions {
   /** Distinct tenant label values kept (first seen); later tenants are labelled `other`. */
@@ -57,8 +57,8 @@ export class PrometheusMetrics implements TelemetryObserver {
 
   private readonly requests: Counter<'tenant' | 'channel' | 'cohort' | 'code' | 'stream'>;
   private readonly errors: Counter<'tenant' | 'channel' | 'cohort' | 'error_type'>;
-  private readonly duration: Histogram<'channel' | 'cohort' | 'stream'>;
-  private readonly ttfb: Histogram<'channel' | 'cohort' | 'stream'>;
+  private readonly duration: BatchHistogram;
+  private readonly ttfb: BatchHistogram;
   private readonly fallbacks: Counter<'tenant' | 'channel' | 'reason'>;
   private readonly sessionResets: Counter<'tenant' | 'channel'>;
   private readonly shadowed: Counter<'tenant' | 'channel'>;
@@ -77,8 +77,8 @@ export class PrometheusMetrics implements TelemetryObserver {
     const registers = [this.registry];
     const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
       new Counter<L>({ name, help, labelNames, registers });
-    const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-      new Histogram<L>({ name, help, labelNames, buckets: LATENCY_BUCKETS_S, registers });
+    const histogram = (name: string, help: string, labelNames: readonly string[]) =>
+      new BatchHistogram(name, help, labelNames, LATENCY_BUCKETS_S, this.registry);
 
     this.requests = counter(
       'switchyard_gateway_requests_total',
@@ -244,51 +244,82 @@ export class PrometheusMetrics implements TelemetryObserver {
   }
 
   observe(batch: readonly TelemetryEvent[]): void {
-    // Counters are summed per label set over the batch and incremented once each: prom-client
-    // hashes the labels on every call, which cost more than the rest of the telemetry path.
-    const sums = new Map<string, { counter: Counter<string>; labels: Labels; n: number }>();
-    this.pending = sums;
-    try {
-      for (const e of batch) this.record(e);
-    } finally {
-      this.pending = null;
+    // Events are folded into one group per (tenant, channel, cohort) as plain numbers, and each
+    // group's sums go to prom-client once per batch: prom-client validates and hashes a label
+    // object on every call, which cost more per event than storing the event.
+    const touched: RequestGroup[] = [];
+    for (const e of batch) {
+      const g = this.groupOf(e);
+      if (g.events === 0) touched.push(g);
+      fold(g, e);
     }
-    for (const { counter, labels, n } of sums.values()) counter.inc(labels, n);
+    for (const g of touched) this.flushGroup(g);
   }
 
-  private pending: Map<string, { counter: Counter<string>; labels: Labels; n: number }> | null = null;
-  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
-  private readonly ttfbChildren = new Map<string, { observe(v: number): void }>();
+  /** Groups by raw ids; bounded, since ids beyond the label caps still get their own entry. */
+  private readonly groups = new Map<string, RequestGroup>();
 
-  /**
-   * Adds `n` to a counter's series `key` (the caller's label values, joined), building the label
-   * object only the first time a series is seen in a batch: per event this is a string and a map
-   * lookup, where prom-client's own `inc` would hash a label object every time.
-   */
-  private count(counter: Counter<string>, key: string, labels: () => Labels, n = 1): void {
-    const sums = this.pending;
-    if (!sums) {
-      counter.inc(labels(), n);
-      return;
+  private groupOf(e: TelemetryEvent): RequestGroup {
+    const key = `${e.tenantId}\u0000${e.channel ?? ''}\u0000${e.cohort ?? ''}`;
+    let g = this.groups.get(key);
+    if (!g) {
+      // Only between batches is a group empty, so clearing here never loses counts.
+      if (this.groups.size >= MAX_GROUPS) this.dropEmptyGroups();
+      const tenant = this.tenants.value(e.tenantId);
+      const channel = e.channel === null ? NONE : this.channels.value(e.channel);
+      const cohort = e.cohort ?? NONE;
+      const histogram = (h: BatchHistogram, stream: string) =>
+        h.seriesFor(`${channel}\u0000${cohort}\u0000${stream}`, () => ({ channel, cohort, stream }));
+      g = newGroup(
+        { tenant, channel, cohort },
+        {
+          tenant: tenant === OTHER_LABEL && e.tenantId !== OTHER_LABEL,
+          channel: channel === OTHER_LABEL && e.channel !== OTHER_LABEL,
+        },
+        [histogram(this.duration, 'false'), histogram(this.duration, 'true')],
+        [histogram(this.ttfb, 'false'), histogram(this.ttfb, 'true')],
+      );
+      this.groups.set(key, g);
     }
-    const s = sums.get(key);
-    if (s) s.n += n;
-    else sums.set(key, { counter, labels: labels(), n });
+    return g;
   }
 
-  private observeIn(
-    children: Map<string, { observe(v: number): void }>,
-    h: Histogram<string>,
-    key: string,
-    labels: () => Labels,
-    value: number,
-  ): void {
-    let child = children.get(key);
-    if (!child) {
-      child = h.labels(labels());
-      children.set(key, child);
+  private dropEmptyGroups(): void {
+    for (const [k, g] of this.groups) if (g.events === 0) this.groups.delete(k);
+  }
+
+  /** Adds a group's sums for this batch to the counters, then zeroes them. */
+  private flushGroup(g: RequestGroup): void {
+    const { tenant, channel, cohort } = g.labels;
+    const tcc = g.labels;
+    // Each observation of an over-cap value counts once, as before grouping.
+    if (g.overflow.tenant) this.tenants.overflowed += g.events - (g.flushed ? 0 : 1);
+    if (g.overflow.channel) this.channels.overflowed += g.events - (g.flushed ? 0 : 1);
+    g.flushed = true;
+    for (const [codeStream, n] of g.requests) {
+      const code = String(codeStream >> 1);
+      this.requests.inc({ tenant, channel, cohort, code, stream: codeStream & 1 ? 'true' : 'false' }, n);
     }
-    child.observe(value);
+    for (const [type, n] of g.errors)
+      this.errors.inc({ tenant, channel, cohort, error_type: this.errorTypes.value(type) }, n);
+    for (const [reason, n] of g.fallbacks)
+      this.fallbacks.inc({ tenant, channel, reason: this.reasons.value(reason) }, n);
+    if (g.sessionResets) this.sessionResets.inc({ tenant, channel }, g.sessionResets);
+    if (g.shadowed) this.shadowed.inc({ tenant, channel }, g.shadowed);
+    if (g.toolCallsChecked) this.toolCallsChecked.inc(tcc, g.toolCallsChecked);
+    for (const [k, n] of g.invalidKinds)
+      this.toolCallsInvalid.inc(
+        { tenant, channel, cohort, kind: k === UNNAMED_KIND ? 'unknown' : this.kinds.value(k) },
+        n,
+      );
+    if (g.toolCallsCoerced) this.toolCallsCoerced.inc(tcc, g.toolCallsCoerced);
+    if (g.formatValid) this.formatChecks.inc({ tenant, channel, cohort, result: 'valid' }, g.formatValid);
+    if (g.formatInvalid)
+      this.formatChecks.inc({ tenant, channel, cohort, result: 'invalid' }, g.formatInvalid);
+    for (const [action, n] of g.policyActions) this.policyActions.inc({ tenant, channel, cohort, action }, n);
+    if (g.inputTokens) this.tokens.inc({ tenant, channel, cohort, type: 'input' }, g.inputTokens);
+    if (g.outputTokens) this.tokens.inc({ tenant, channel, cohort, type: 'output' }, g.outputTokens);
+    resetGroup(g);
   }
 
   /** Counts a BETS gate verdict. */
@@ -298,82 +329,5 @@ export class PrometheusMetrics implements TelemetryObserver {
       channel: this.channels.value(v.channel),
       outcome: v.outcome,
     });
-  }
-
-  private record(e: TelemetryEvent): void {
-    const tenant = this.tenants.value(e.tenantId);
-    const channel = e.channel === null ? NONE : this.channels.value(e.channel);
-    const cohort = e.cohort ?? NONE;
-    const stream = e.stream ? 'true' : 'false';
-    // Series keys: a short tag per counter, then the label values in a fixed order.
-    const tc = `${tenant}\u0000${channel}`;
-    const tcc = `${tc}\u0000${cohort}`;
-    const c = (counter: Counter<string>, key: string, labels: () => Labels, n = 1) =>
-      this.count(counter, key, labels, n);
-
-    const code = String(e.status);
-    c(this.requests, `rq\u0000${tcc}\u0000${code}\u0000${stream}`, () => ({
-      tenant,
-      channel,
-      cohort,
-      code,
-      stream,
-    }));
-    if (e.errorType !== null) {
-      const error_type = this.errorTypes.value(e.errorType);
-      c(this.errors, `er\u0000${tcc}\u0000${error_type}`, () => ({ tenant, channel, cohort, error_type }));
-    }
-    const cs = `${channel}\u0000${cohort}\u0000${stream}`;
-    const hl = () => ({ channel, cohort, stream });
-    this.observeIn(this.durationChildren, this.duration, cs, hl, e.latencyMs / 1000);
-    if (e.ttfbMs !== null) this.observeIn(this.ttfbChildren, this.ttfb, cs, hl, e.ttfbMs / 1000);
-
-    if (e.fallback !== null) {
-      const reason = this.reasons.value(e.fallback);
-      c(this.fallbacks, `fb\u0000${tc}\u0000${reason}`, () => ({ tenant, channel, reason }));
-    }
-    if (e.sessionReset) c(this.sessionResets, `sr\u0000${tc}`, () => ({ tenant, channel }));
-    if (e.shadowed) c(this.shadowed, `sh\u0000${tc}`, () => ({ tenant, channel }));
-
-    const tccLabels = () => ({ tenant, channel, cohort });
-    if (e.toolCallsChecked > 0) c(this.toolCallsChecked, `tc\u0000${tcc}`, tccLabels, e.toolCallsChecked);
-    if (e.toolCallsInvalid > 0) {
-      // One kind per invalid call; a call counted invalid without a kind is labelled `unknown`.
-      for (const k of e.invalidKinds) {
-        const kind = this.kinds.value(k);
-        c(this.toolCallsInvalid, `ti\u0000${tcc}\u0000${kind}`, () => ({ tenant, channel, cohort, kind }));
-      }
-      const unnamed = e.toolCallsInvalid - e.invalidKinds.length;
-      if (unnamed > 0)
-        c(
-          this.toolCallsInvalid,
-          `ti\u0000${tcc}\u0000unknown`,
-          () => ({ tenant, channel, cohort, kind: 'unknown' }),
-          unnamed,
-        );
-    }
-    if (e.toolCallsCoerced > 0) c(this.toolCallsCoerced, `co\u0000${tcc}`, tccLabels, e.toolCallsCoerced);
-    if (e.formatValid !== null) {
-      const result = e.formatValid ? 'valid' : 'invalid';
-      c(this.formatChecks, `fm\u0000${tcc}\u0000${result}`, () => ({ tenant, channel, cohort, result }));
-    }
-    if (e.policyAction !== null) {
-      const action = e.policyAction;
-      c(this.policyActions, `pa\u0000${tcc}\u0000${action}`, () => ({ tenant, channel, cohort, action }));
-    }
-    if (e.inputTokens)
-      c(
-        this.tokens,
-        `tk\u0000${tcc}\u0000input`,
-        () => ({ tenant, channel, cohort, type: 'input' }),
-        e.inputTokens,
-      );
-    if (e.outputTokens)
-      c(
-        this.tokens,
-        `tk\u0000${tcc}\u0000output`,
-        () => ({ tenant, channel, cohort, type: 'output' }),
-        e.outputTokens,
-      );
   }
 }
