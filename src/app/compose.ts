@@ -47,6 +47,7 @@ import { createObservability } from '../telemetry/export/observability.js';
 import { rolloutPhaseCounts } from '../telemetry/export/rollout-phases.js';
 import { ObservedTelemetryStore } from '../telemetry/observed-store.js';
 import { TelemetryRetention } from '../telemetry/retention/telemetry-retention.js';
+import { RetryingTelemetryEventStore, sinkStatsWithBacklog } from '../telemetry/retrying-event-store.js';
 import { RollupAggregator } from '../telemetry/rollups/rollup-aggregator.js';
 import { RollupSignalSource } from '../telemetry/rollups/rollup-signal-source.js';
 import { SqlRollupStore } from '../telemetry/rollups/sql-rollup-store.js';
@@ -189,7 +190,14 @@ export async function createSwitchyardProcess(
   const observability = createObservability(config.observability, {
     env,
     versionLookup: (id) => snapshots.current().models.get(id),
-    ...(servesModels ? { telemetrySink: () => (gateway as Gateway).stats().telemetry } : {}),
+    ...(servesModels
+      ? {
+          telemetrySink: () => {
+            const sink = (gateway as Gateway).stats().telemetry;
+            return rawEvents ? sinkStatsWithBacklog(sink, rawEvents.stats()) : sink;
+          },
+        }
+      : {}),
     rolloutPhases: rolloutPhaseCounts(rollouts),
     onError: (err, source) => logger.warn({ err, source }, 'metrics source or OTLP export failed'),
   });
@@ -213,6 +221,7 @@ export async function createSwitchyardProcess(
   const rollupStore = new SqlRollupStore(db);
   let telemetryStore: ObservedTelemetryStore | null = null;
   let eventWriter: SqliteWorkerTelemetryStore | null = null;
+  let rawEvents: RetryingTelemetryEventStore | null = null;
   let rollups: RollupAggregator | null = null;
   if (servesModels) {
     // Every telemetry batch is stored, then shown to the observers that derive rollups and metrics.
@@ -224,7 +233,15 @@ export async function createSwitchyardProcess(
         logger.error({ err }, 'the telemetry writer thread failed; it is restarted on the next batch'),
       );
     }
-    const observed = new ObservedTelemetryStore(eventWriter ?? new SqlTelemetryEventStore(db), (err) =>
+    // A batch whose write failed (the database away) is kept and written when it is back. Under
+    // the observers, so rollups and metrics see each batch once, whatever the retries.
+    const retrying = new RetryingTelemetryEventStore(
+      eventWriter ?? new SqlTelemetryEventStore(db),
+      {},
+      (err) => logger.warn({ err }, 'telemetry events could not be written; kept for retry'),
+    );
+    rawEvents = retrying;
+    const observed = new ObservedTelemetryStore(retrying, (err) =>
       logger.warn({ err }, 'a telemetry observer failed on a batch'),
     );
     // Rollups of every batch, feedback report and judge score. Only traffic-serving processes are
@@ -397,7 +414,11 @@ export async function createSwitchyardProcess(
     storage: { driver: db.dialect, ok: await db.ping() },
     cache: { driver: config.cache.driver, healthy: bus.healthy() },
     gateway: gateway?.stats() ?? null,
-    telemetry: { rollups: rollups?.stats() ?? null, retention: retention?.stats() ?? null },
+    telemetry: {
+      events: rawEvents?.stats() ?? null,
+      rollups: rollups?.stats() ?? null,
+      retention: retention?.stats() ?? null,
+    },
   });
 
   const http = await createHttpApp({ logger, bodyLimitBytes: config.server.bodyLimitBytes });
@@ -471,6 +492,7 @@ export async function createSwitchyardProcess(
       if (gateway) await gateway.close();
       else await provider.close();
       // After the gateway, whose close flushed the last telemetry batch into the rollups.
+      await rawEvents?.close();
       await eventWriter?.close();
       await rollups?.close();
       await observability.close();

@@ -90,6 +90,14 @@ export class PostgresDatabase implements SqlDatabase {
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
+    // The pool stops listening for a client's errors while it is checked out: a connection lost
+    // between two statements (a database restart, a network cut) would otherwise be an uncaught
+    // 'error' event and end the process. The transaction fails instead, and the client is discarded.
+    let lost: Error | undefined;
+    const onError = (err: Error) => {
+      lost = err;
+    };
+    client.on('error', onError);
     try {
       const mode = [
         `ISOLATION LEVEL ${(opts.isolation ?? 'read committed').toUpperCase()}`,
@@ -105,7 +113,8 @@ export class PostgresDatabase implements SqlDatabase {
         throw e;
       }
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(lost);
     }
   }
 

@@ -3,7 +3,7 @@ import { ManualClock } from '../../shared/clock.js';
 import type { TelemetryEvent } from '../telemetry-event.js';
 import { decodeSketch, encodeSketch, newSketch, SKETCH_RELATIVE_ACCURACY } from './latency-sketch.js';
 import { metricsSeries } from './metrics-query.js';
-import { isFailedRequest, RollupAggregator } from './rollup-aggregator.js';
+import { isFailedRequest, isMaskedCandidateFailure, RollupAggregator } from './rollup-aggregator.js';
 import { MemoryRollupStore } from './test-support/memory-rollup-store.js';
 import { event } from './test-support/rollup-fixtures.js';
 
@@ -73,6 +73,32 @@ describe('RollupAggregator', () => {
     expect(isFailedRequest({ status: 499, errorType: 'client_closed' })).toBe(false);
     expect(isFailedRequest({ status: 422, errorType: 'tool_call_invalid' })).toBe(false);
     expect(isFailedRequest({ status: 200, errorType: null })).toBe(false);
+  });
+
+  it('counts a canary request the candidate failed as failed, even when stable answered it', async () => {
+    expect(isMaskedCandidateFailure({ cohort: 'canary', fallback: 'candidate_error' })).toBe(true);
+    expect(isMaskedCandidateFailure({ cohort: 'canary', fallback: 'breaker_open' })).toBe(true);
+    // An invalid tool call is the tool-call signal's, not a request error.
+    expect(isMaskedCandidateFailure({ cohort: 'canary', fallback: 'tool_call_invalid' })).toBe(false);
+    expect(isMaskedCandidateFailure({ cohort: 'stable', fallback: 'breaker_open' })).toBe(false);
+    const clock = new ManualClock(T0 + 2 * MIN);
+    const store = new MemoryRollupStore();
+    const agg = aggregator(store, clock);
+    const canaryOnStable = { versionId: 'v1', cohort: 'canary' as const, status: 200 };
+    agg.observe(
+      [
+        event({ ...canaryOnStable, fallback: 'candidate_error' }),
+        event({ ...canaryOnStable, fallback: 'breaker_open' }),
+        event({ ...canaryOnStable, fallback: null }),
+        event({ versionId: 'v1', cohort: 'stable' }),
+      ],
+      true,
+    );
+    await agg.flush();
+    expect(store.rows.map((r) => [r.cohort, r.requests, r.errors])).toEqual([
+      ['canary', 3, 2],
+      ['stable', 1, 0],
+    ]);
   });
 
   it('folds events, feedback and judge scores into one row per key and minute', async () => {
@@ -199,6 +225,15 @@ describe('RollupAggregator', () => {
       closedThroughMs: T0 + 2 * MIN,
       lastFlushMs: T0 + 2 * MIN + 5_000,
     });
+  });
+
+  it('keeps the last event time in whole milliseconds (a BIGINT on PostgreSQL)', async () => {
+    const clock = new ManualClock(T0 + 2 * MIN);
+    const store = new MemoryRollupStore();
+    const agg = aggregator(store, clock);
+    agg.observe([event({ atMs: T0 + 1000, latencyMs: 12.8005 }), event({ atMs: T0, latencyMs: 0.3 })], true);
+    await agg.flush();
+    expect(store.rows.map((r) => r.lastEventMs)).toEqual([T0 + 1013]);
   });
 
   it('still writes data for a minute already closed, as a further delta, and counts it late', async () => {

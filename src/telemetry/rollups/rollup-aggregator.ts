@@ -97,6 +97,17 @@ export function isFailedRequest(e: Pick<TelemetryEvent, 'status' | 'errorType'>)
 }
 
 /**
+ * A canary request the candidate failed although the agent got an answer: stable answered after
+ * the candidate's failure (`candidate_error`), or the candidate's breaker was open (`breaker_open`).
+ * It is the candidate's failure (see RollupSignalSource: canary is whatever version answered), and
+ * the controller must see it: a failure policy that hides it from agents must not hide it from the
+ * rollback guard.
+ */
+export function isMaskedCandidateFailure(e: Pick<TelemetryEvent, 'cohort' | 'fallback'>): boolean {
+  return e.cohort === 'canary' && (e.fallback === 'candidate_error' || e.fallback === 'breaker_open');
+}
+
+/**
  * Folds the telemetry stream, feedback reports and judge scores into per-minute rows keyed by
  * (minute, tenant, channel, version, cohort), in memory, and writes closed minutes every
  * `flushIntervalMs`, off the response path. Several gateway processes write the same minute: each
@@ -148,14 +159,16 @@ export class RollupAggregator implements TelemetryObserver, JudgeScoreSink {
   /** TelemetryObserver: every batch the gateway's sink wrote (or failed to write). */
   observe(batch: readonly TelemetryEvent[], stored: boolean): void {
     for (const e of batch) {
-      const done = e.atMs + Math.max(0, e.latencyMs);
+      // Whole milliseconds: latency is fractional (performance.now) and last_event_ms is a BIGINT
+      // on PostgreSQL, which refuses "1795657314788.8005" and with it the whole flush.
+      const done = e.atMs + Math.max(0, Math.round(e.latencyMs));
       const row = this.rowFor(done, e.tenantId, e.channel, e.versionId, e.cohort);
       if (!row) continue;
       this.counts.events++;
       if (!stored) this.counts.eventsRawUnstored++;
       const c = row.counts;
       c.requests++;
-      if (isFailedRequest(e)) c.errors++;
+      if (isFailedRequest(e) || isMaskedCandidateFailure(e)) c.errors++;
       c.toolCallsChecked += e.toolCallsChecked;
       c.toolCallsInvalid += e.toolCallsInvalid;
       for (const kind of e.invalidKinds) c.invalidKinds[kind] = (c.invalidKinds[kind] ?? 0) + 1;

@@ -137,6 +137,73 @@ describe('RollupSignalSource over SQLite rollups', () => {
     }
   });
 
+  it('after a gap in its reads (the database was away), waits for a writer alive before it, for one timeout', async () => {
+    const other = new RollupAggregator(store, clock, { ...OPTS, writerId: 'gw-2' });
+    const minutes = async (source: RollupSignalSource) =>
+      (await source.buckets(Q)).map((b) => [b.startMs - T0, b.control.requests.trials]);
+    try {
+      const source = new RollupSignalSource(store, clock, { writerTimeoutMs: 2 * MIN });
+      agg.observe([event({ atMs: T0 + 1000 })], true);
+      other.observe([event({ atMs: T0 + 2000 })], true);
+      clock.set(T0 + MIN + 5_000);
+      await agg.flush();
+      await other.flush();
+      expect(await minutes(source)).toEqual([[0, 2]]);
+      // The database is away for five minutes; both gateways serve and hold their rollups.
+      agg.observe([event({ atMs: T0 + 2 * MIN })], true);
+      other.observe([event({ atMs: T0 + 2 * MIN + 1000 })], true);
+      clock.set(T0 + 6 * MIN + 5_000);
+      await agg.flush(); // gw-1 is back first; gw-2 still holds minute T0+2m
+      expect(await minutes(source)).toEqual([[0, 2]]);
+      await other.flush();
+      expect(await minutes(source)).toEqual([
+        [0, 2],
+        [MIN, 0],
+        [2 * MIN, 2],
+        [3 * MIN, 0],
+        [4 * MIN, 0],
+        [5 * MIN, 0],
+      ]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('waits the same way on its first read long after it was made (a controller taking the lead)', async () => {
+    const other = new RollupAggregator(store, clock, { ...OPTS, writerId: 'gw-2' });
+    try {
+      const source = new RollupSignalSource(store, clock, { writerTimeoutMs: 2 * MIN });
+      agg.observe([event({ atMs: T0 + 1000 })], true);
+      other.observe([event({ atMs: T0 + 2000 })], true);
+      clock.set(T0 + MIN + 5_000);
+      await agg.flush();
+      await other.flush();
+      other.observe([event({ atMs: T0 + MIN + 10_000 })], true);
+      clock.set(T0 + 6 * MIN + 5_000);
+      await agg.flush(); // gw-2 still holds minute T0+1m
+      expect((await source.buckets(Q)).map((b) => b.startMs - T0)).toEqual([0]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('after a gap, stops waiting for a writer that does not come back within the timeout', async () => {
+    const gone = new RollupAggregator(store, clock, { ...OPTS, writerId: 'gw-2' });
+    const source = new RollupSignalSource(store, clock, { writerTimeoutMs: 2 * MIN });
+    clock.set(T0 + MIN + 5_000);
+    await agg.flush();
+    await gone.flush();
+    await gone.close(); // writes its heartbeat once more, then never again
+    await source.refresh();
+    clock.set(T0 + 6 * MIN + 5_000);
+    await agg.flush();
+    await source.refresh();
+    expect((await source.buckets(Q)).map((b) => b.startMs - T0)).toEqual([0]);
+    clock.set(T0 + 8 * MIN + 6_000);
+    await agg.flush();
+    expect((await source.buckets(Q)).length).toBe(8);
+  });
+
   it('gives latency quantiles of each cohort from the merged sketches', async () => {
     const canaryLatencies = Array.from({ length: 400 }, (_, i) => 100 + i * 5);
     agg.observe(

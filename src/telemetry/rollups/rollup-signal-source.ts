@@ -87,6 +87,10 @@ export class RollupSignalSource implements SignalSource {
   private lastFailure = '';
   private settledThroughMs: number | null = null;
   private readonly createdMs: number;
+  /** When the writers were last read (the source's clock); its creation before the first read. */
+  private lastReadMs: number;
+  /** After a gap in the reads: writers alive when it began are waited for until `untilMs`. */
+  private gap: { aliveSinceMs: number; untilMs: number } | null = null;
 
   constructor(
     private readonly store: RollupStore,
@@ -95,6 +99,7 @@ export class RollupSignalSource implements SignalSource {
   ) {
     this.opts = { ...DEFAULT_SIGNAL_SOURCE_OPTIONS, ...opts };
     this.createdMs = clock.now();
+    this.lastReadMs = this.createdMs;
   }
 
   async buckets(q: CohortQuery): Promise<RollupBucket[]> {
@@ -195,8 +200,23 @@ export class RollupSignalSource implements SignalSource {
   /** The end of the newest minute every live writer has flushed; null when no writer is live. */
   private settledFrom(writers: readonly RollupWriterState[]): number | null {
     const now = this.clock.now();
-    const live = writers.filter((w) => w.lastFlushMs >= now - this.opts.writerTimeoutMs);
-    const settled = live.length > 0 ? Math.min(...live.map((w) => w.closedThroughMs)) : null;
+    const timeout = this.opts.writerTimeoutMs;
+    // A writer silent for the timeout is gone, but only if this source watched it fall silent. After
+    // a gap in the reads longer than the timeout (the database was away, for the writers too; or a
+    // controller that never read takes the lead after it), a writer that was alive when the gap
+    // began may simply not have flushed yet: the first writer back must not settle minutes the
+    // others still hold. It is waited for one more timeout.
+    if (now - this.lastReadMs > timeout) {
+      this.gap = { aliveSinceMs: this.lastReadMs - timeout, untilMs: now + timeout };
+    }
+    this.lastReadMs = now;
+    const live = writers.filter((w) => w.lastFlushMs >= now - timeout);
+    const gap = this.gap && now < this.gap.untilMs ? this.gap : null;
+    const waitedFor = gap
+      ? writers.filter((w) => w.lastFlushMs < now - timeout && w.lastFlushMs >= gap.aliveSinceMs)
+      : [];
+    const settled =
+      live.length > 0 ? Math.min(...[...live, ...waitedFor].map((w) => w.closedThroughMs)) : null;
     this.settledThroughMs = settled;
     return settled;
   }
