@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   );
   for (const s of summary) {
     console.log(
-      `${s.pass ? 'PASS' : 'FAIL'}  ${s.mode}: validation on ${s.onRps.toFixed(0)} req/s vs off ${s.offRps.toFixed(0)} = ${(s.ratio * 100).toFixed(1)}%; CPU/req ${s.onCpuUsPerRequest.toFixed(0)} vs ${s.offCpuUsPerRequest.toFixed(0)} µs = ${(s.cpuCapacityRatio * 100).toFixed(1)}% capacity (${s.target})`,
+      `${s.pass ? 'PASS' : 'FAIL'}  ${s.mode}: validation on ${s.onRps.toFixed(0)} req/s vs off ${s.offRps.toFixed(0)} = ${(s.ratio * 100).toFixed(1)}%; main-thread CPU/req ${s.onMainCpuUsPerRequest.toFixed(0)} vs ${s.offMainCpuUsPerRequest.toFixed(0)} µs = ${(s.mainCpuCapacityRatio * 100).toFixed(1)}% capacity; all threads ${s.onCpuUsPerRequest.toFixed(0)} vs ${s.offCpuUsPerRequest.toFixed(0)} µs = ${(s.cpuCapacityRatio * 100).toFixed(1)}% (${s.target})`,
     );
   }
 }
