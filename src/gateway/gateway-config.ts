@@ -87,7 +87,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = {
     flushIntervalMs: 1_000,
   },
   // 250 rows is one INSERT statement; smaller writes keep each synchronous SQLite call short.
-  telemetry: { capacity: 50_000, batchSize: 250, flushIntervalMs: 1_000 },
+  telemetry: { capacity: 50_000, batchSize: 1_000, flushIntervalMs: 1_000 },
   validation: { coercionCap: 0.02, coercionWindowMs: 3600_000, coercionMinCalls: 100 },
   drift: { flushIntervalMs: 10_000 },
   judge: { versionId: null, sampleRate: 0.05, concurrency: 2, queueSize: 100, timeoutMs: 30_000 },
