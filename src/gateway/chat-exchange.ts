@@ -562,6 +562,9 @@ export class ChatExchange {
       h['x-switchyard-cohort'] = cohortOf(this.route, version) satisfies Cohort;
     }
     if (this.decision?.reset) h['x-switchyard-session-reset'] = 'true';
+    // Stable answered in the routed version's place: the version and cohort headers name stable,
+    // and this says why, so a client can tell a fallback from being routed to stable.
+    if (this.fallback) h['x-switchyard-fallback'] = this.fallback;
     return h;
   }
 

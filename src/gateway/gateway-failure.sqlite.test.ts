@@ -126,6 +126,7 @@ describe('candidate failure', () => {
     expect(data.choices[0]?.message.content).toBeTruthy();
     expect(response.headers.get('x-switchyard-version')).toBe('m-stable');
     expect(response.headers.get('x-switchyard-cohort')).toBe('stable');
+    expect(response.headers.get('x-switchyard-fallback')).toBe('candidate_error');
     expect(fake.calls.length).toBe(before + 1);
     expect(fake.calls.at(-1)?.body.model).toBe('cand');
     expect(fake.calls.at(-1)?.headers['x-switchyard-tenant']).toBeUndefined();
@@ -173,6 +174,7 @@ describe('candidate failure', () => {
       .create({ model: 'm', messages: ask }, { headers: { 'x-session-id': 'b-3' } })
       .withResponse();
     expect(response.headers.get('x-switchyard-version')).toBe('m-stable');
+    expect(response.headers.get('x-switchyard-fallback')).toBe('breaker_open');
     expect(fake.calls.length).toBe(before);
     expect(h.gateway.stats().counters.fallbacks.breaker_open).toBe(1);
 
@@ -185,6 +187,7 @@ describe('candidate failure', () => {
       .withResponse();
     expect(probe.response.headers.get('x-switchyard-version')).toBe('m-cand');
     expect(probe.response.headers.get('x-switchyard-cohort')).toBe('canary');
+    expect(probe.response.headers.get('x-switchyard-fallback')).toBeNull();
     expect(probe.data.choices[0]?.message.content).toBe('candidate says hi');
     expect(h.gateway.health().degraded).not.toContain('model-version:m-cand');
   });
