@@ -2,11 +2,16 @@
  * Telemetry ingest: events per second written with no loss, on one Node process (one core), for
  * each backend, through the real path the gateway uses:
  *
- *   switchyard: BatchingSink (the gateway's defaults: 50 000 ring, 250 per batch, 1 s) →
+ *   switchyard: BatchingSink (the gateway's defaults: 50 000 ring, 1 000 per batch, 1 s) →
  *               ObservedTelemetryStore(SqlTelemetryEventStore) → RollupAggregator (flushing every
  *               second; all event minutes are already closed, so every tick writes rollups)
- *   baseline:   the same events written with SqlTelemetryEventStore.append in batches of 250
+ *   baseline:   the same events written with SqlTelemetryEventStore.append in batches of 1 000
  *               (raw multi-row INSERTs, no sink, no rollups)
+ *
+ * And, on SQLite, what the event loop pays per event when the INSERTs run in place
+ * (SqlTelemetryEventStore) against when they run on the writer thread
+ * (SqliteWorkerTelemetryStore, as `serve` wires an SQLite file): main-thread CPU time per event,
+ * from /proc, the same events on fresh databases in the same run.
  *
  * The producer pushes as fast as the sink drains without dropping (it waits while the ring is
  * more than half full), so the figure is throughput with no loss, and the run fails unless the
@@ -15,7 +20,7 @@
  *
  * Run: npx tsx bench/telemetry-ingest-bench.ts [--events 100000] [--rounds 3]  (PostgreSQL optional)
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../src/shared/clock.js';
@@ -29,6 +34,7 @@ import { ObservedTelemetryStore } from '../src/telemetry/observed-store.js';
 import { RollupAggregator } from '../src/telemetry/rollups/rollup-aggregator.js';
 import { SqlRollupStore } from '../src/telemetry/rollups/sql-rollup-store.js';
 import { SqlTelemetryEventStore } from '../src/telemetry/sql-telemetry-store.js';
+import { SqliteWorkerTelemetryStore } from '../src/telemetry/sqlite-worker-telemetry-store.js';
 import type { TelemetryEvent } from '../src/telemetry/telemetry-event.js';
 import { freshPostgresDatabase, postgresAvailable } from '../src/test-support/postgres.js';
 
@@ -38,7 +44,7 @@ const arg = (name: string, fallback: number) => {
 };
 const EVENTS = arg('events', 100_000);
 const ROUNDS = arg('rounds', 3);
-const SINK = { capacity: 50_000, batchSize: 250, flushIntervalMs: 1_000 };
+const SINK = { capacity: 50_000, batchSize: 1_000, flushIntervalMs: 1_000 };
 
 /** Realistic events: 50 tenants, a canary on a fifth of sessions, tool calls, spread over 10 minutes. */
 function makeEvents(n: number): TelemetryEvent[] {
@@ -165,6 +171,38 @@ async function switchyard(
   return { perSecond: events.length / s, rollupRows: rs.rowsWritten };
 }
 
+/** utime + stime of this process's main thread, in seconds. */
+function mainThreadCpuSeconds(): number {
+  const stat = readFileSync(`/proc/${process.pid}/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Main-thread CPU µs per event of appending every event, in place or from the writer thread. */
+async function mainThreadCost(
+  where: 'in place' | 'writer thread',
+  events: TelemetryEvent[],
+): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-ingest-'));
+  const path = join(dir, 'bench.db');
+  const db = new SqliteDatabase(path);
+  await migrate(db, MIGRATIONS);
+  const store = where === 'in place' ? new SqlTelemetryEventStore(db) : new SqliteWorkerTelemetryStore(path);
+  try {
+    const cpu0 = mainThreadCpuSeconds();
+    for (let i = 0; i < events.length; i += SINK.batchSize)
+      await store.append(events.slice(i, i + SINK.batchSize));
+    const us = ((mainThreadCpuSeconds() - cpu0) * 1e6) / events.length;
+    const c = await count(db);
+    if (c.events !== events.length) throw new Error(`${where} stored ${c.events} of ${events.length}`);
+    return us;
+  } finally {
+    if (store instanceof SqliteWorkerTelemetryStore) await store.close();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -213,6 +251,26 @@ async function main() {
       `${b.name}: baseline ${Math.round(median(base))} ev/s, switchyard ${Math.round(median(full))} ev/s (${(median(full) / median(base)).toFixed(2)}x), ${rollupRows} rollup rows per run`,
     );
   }
+  // The event loop's share on SQLite: in place against the writer thread (more events, since
+  // /proc counts CPU in 10 ms ticks).
+  const many = makeEvents(EVENTS * 3);
+  const inPlace: number[] = [];
+  const writer: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const where of r % 2 === 0
+      ? (['in place', 'writer thread'] as const)
+      : (['writer thread', 'in place'] as const)) {
+      (where === 'in place' ? inPlace : writer).push(await mainThreadCost(where, many));
+    }
+  }
+  results['sqlite: main-thread CPU per event'] = {
+    'in place (SqlTelemetryEventStore), µs': Math.round(median(inPlace) * 100) / 100,
+    'writer thread (SqliteWorkerTelemetryStore), µs': Math.round(median(writer) * 100) / 100,
+  };
+  ratios['sqlite: main-thread CPU, writer thread / in place'] = median(writer) / median(inPlace);
+  console.log(
+    `sqlite main-thread CPU per event: in place ${median(inPlace).toFixed(2)} µs, writer thread ${median(writer).toFixed(2)} µs (${(median(writer) / median(inPlace)).toFixed(2)}x)`,
+  );
   const out = {
     benchmark: 'telemetry-ingest',
     at: new Date().toISOString(),
