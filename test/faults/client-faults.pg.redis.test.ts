@@ -69,9 +69,7 @@ describe.skipIf(!available)(
         stableProfile: SLOW_STREAMS,
         candidateProfile: SLOW_STREAMS,
       });
-      await s.startUpgrade();
-      await s.waitForPhase('canary', 0);
-      await s.waitForSnapshots();
+      await s.startUpgradeToCanary();
       return s;
     }
 

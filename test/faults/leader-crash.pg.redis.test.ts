@@ -41,9 +41,7 @@ describe.skipIf(!available)('fault: the leading controller dies mid-rollback (Po
       plan: { stages: [{ percent: 50, soakHours: 1 }] },
       config: { controller: { tickMs: 200, leaseMs: 2000, drainTimeoutMs: 3000 } },
     });
-    await s.startUpgrade();
-    await s.waitForPhase('canary', 0);
-    await s.waitForSnapshots();
+    await s.startUpgradeToCanary();
   }, 90_000);
 
   afterAll(async () => {

@@ -56,9 +56,7 @@ describe.skipIf(!available)('fault: PostgreSQL unreachable for a while (PostgreS
       },
     });
     await s.captureRolloutHistory();
-    await s.startUpgrade();
-    await s.waitForPhase('canary', 0);
-    await s.waitForSnapshots();
+    await s.startUpgradeToCanary();
   }, 90_000);
 
   afterAll(async () => {

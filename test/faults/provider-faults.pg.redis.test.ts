@@ -60,9 +60,7 @@ describe.skipIf(!available)('fault: the candidate provider fails or hangs (Postg
       },
     });
     try {
-      await s.startUpgrade();
-      await s.waitForPhase('canary', 0);
-      await s.waitForSnapshots();
+      await s.startUpgradeToCanary();
       const prefix = `pf-${kind}`;
       // One driver per tenant, so each policy's outcome is counted on its own.
       const perTenant = s.tenants.map(

@@ -30,9 +30,7 @@ describe.skipIf(!available)('fault: Redis stops and starts again under traffic (
       tenants: [{ id: 'redis-a' }, { id: 'redis-b' }, { id: 'redis-c' }],
       plan: { stages: [{ percent: 50, soakHours: 1 }] },
     });
-    await s.startUpgrade();
-    await s.waitForPhase('canary', 0);
-    await s.waitForSnapshots();
+    await s.startUpgradeToCanary();
   }, 90_000);
 
   afterAll(async () => {

@@ -332,6 +332,17 @@ export class FaultScenario {
     return this.upgradeId;
   }
 
+  /**
+   * Starts the upgrade and waits until every tenant is in its first canary stage and every live
+   * process routes by the snapshot that says so: where each fault test begins.
+   */
+  async startUpgradeToCanary(): Promise<string> {
+    const id = await this.startUpgrade();
+    await this.waitForPhase('canary', 0);
+    await this.waitForSnapshots();
+    return id;
+  }
+
   async rolloutList(): Promise<TenantRollout[]> {
     return this.rollouts.listRollouts({ upgradeId: this.upgradeId });
   }
